@@ -1,0 +1,36 @@
+// How a stored event looks over the API: indexed fields up front, the validated payload in full.
+import { z } from 'zod';
+import { EVENT_TYPES, payloadSchemas } from '../chatlio/index.js';
+import { parseJson } from '../json.js';
+import type { EventRow } from '../store/events.js';
+
+export const eventJsonSchema = z.object({
+  id: z.string(),
+  type: z.enum(EVENT_TYPES),
+  receivedAt: z.string().describe('ISO 8601, when chatlio-relay received it'),
+  conversationUUID: z.string().nullable(),
+  visitor: z.object({ uuid: z.string().nullable(), email: z.string().nullable(), name: z.string().nullable() }),
+  rating: z.enum(['up', 'down']).nullable(),
+  payload: z.record(z.string(), z.unknown()).describe('the body as received, parsed; JSON-in-string fields decoded'),
+});
+
+export type EventJson = z.infer<typeof eventJsonSchema>;
+
+/** The stored bytes passed the schema when they arrived, so parsing them again cannot fail short of a schema change. */
+export function parsePayload(row: Pick<EventRow, 'type' | 'raw'>): Record<string, unknown> {
+  const json = parseJson(row.raw.toString('utf8'));
+  const result = payloadSchemas[row.type].safeParse(json);
+  return (result.success ? result.data : json) as Record<string, unknown>;
+}
+
+export function toEventJson(row: EventRow): EventJson {
+  return {
+    id: row.id,
+    type: row.type,
+    receivedAt: new Date(row.receivedAt).toISOString(),
+    conversationUUID: row.conversationUUID,
+    visitor: { uuid: row.visitorUUID, email: row.visitorEmail, name: row.visitorName },
+    rating: row.rating,
+    payload: parsePayload(row),
+  };
+}

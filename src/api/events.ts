@@ -1,0 +1,33 @@
+// /api/events: one event as JSON, or its exact received bytes.
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { HttpProblem } from '../errors.js';
+import { parseEventId, type EventRow } from '../store/events.js';
+import { eventJsonSchema, toEventJson } from './event-json.js';
+
+const params = z.object({ id: z.string().describe('event id, e.g. evt_000000001a') });
+
+export function findEvent(ctx: AppContext, id: string): EventRow {
+  const seq = parseEventId(id);
+  const row = seq === undefined ? undefined : ctx.events.get(seq);
+  if (!row) throw new HttpProblem(404, `no event with id ${id}`);
+  return row;
+}
+
+export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get(
+    '/events/:id',
+    { schema: { summary: 'One stored event', tags: ['events'], params, response: { 200: eventJsonSchema } } },
+    async (request) => toEventJson(findEvent(ctx, request.params.id)),
+  );
+
+  routes.get(
+    '/events/:id/raw',
+    { schema: { summary: 'The exact bytes received for an event', tags: ['events'], params } },
+    async (request, reply) => reply.type('application/json').send(findEvent(ctx, request.params.id).raw),
+  );
+};

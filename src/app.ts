@@ -1,0 +1,39 @@
+// buildApp(ctx) → a ready-to-listen Fastify instance; no listen, no process globals, so tests build one per file.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
+import type { AppContext } from './context.js';
+import { registerErrorHandling } from './errors.js';
+import { healthRoutes } from './health.js';
+import { webhookRoutes } from './ingest/routes.js';
+import { requireApiToken } from './api/auth.js';
+import { eventRoutes } from './api/events.js';
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimit,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(webhookRoutes, { ctx, prefix: '/webhooks/chatlio' });
+  await app.register(
+    async (api) => {
+      requireApiToken(api, ctx.tokens.api);
+      await api.register(eventRoutes, { ctx });
+    },
+    { prefix: '/api' },
+  );
+  return app;
+}

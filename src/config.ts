@@ -1,0 +1,78 @@
+// Reads the environment into one validated, typed Config; a bad value stops the process with the variable's name.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const tokenList = z
+  .string()
+  .transform((value) => value.split(',').map((token) => token.trim()).filter((token) => token.length > 0))
+  .pipe(z.array(z.string().min(24, 'each token must be at least 24 characters')).min(1, 'no token given'));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WEBHOOK_TOKEN: tokenList.optional(),
+  API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.default(false),
+  LOG_MASK_PII: bool.default(false),
+  BODY_LIMIT: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  CONFIG_FILE: z.string().min(1).optional(),
+  DB_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
+  REJECTIONS_MAX: z.coerce.number().int().min(1).default(10_000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl?: string;
+  /** Tokens from the environment; undefined means "generate or reuse one kept in DATA_DIR". */
+  webhookTokens?: string[];
+  apiToken?: string;
+  logLevel: string;
+  logPretty: boolean;
+  logMaskPii: boolean;
+  bodyLimit: number;
+  configFile?: string;
+  dbSynchronous: 'full' | 'normal';
+  dbBusyTimeoutMs: number;
+  rejectionsMax: number;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable and why. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most twelve-factor services.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    webhookTokens: e.WEBHOOK_TOKEN,
+    apiToken: e.API_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY,
+    logMaskPii: e.LOG_MASK_PII,
+    bodyLimit: e.BODY_LIMIT,
+    configFile: e.CONFIG_FILE,
+    dbSynchronous: e.DB_SYNCHRONOUS,
+    dbBusyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
+    rejectionsMax: e.REJECTIONS_MAX,
+  };
+}

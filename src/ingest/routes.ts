@@ -1,0 +1,75 @@
+// The five webhook routes: auth → parse (keeping the raw bytes) → validate → store, answering once committed.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { EVENT_TYPES, payloadSchemas, type EventType } from '../chatlio/index.js';
+import { HttpProblem, fieldErrors } from '../errors.js';
+import { parseJson } from '../json.js';
+import { bearerToken, tokenMatches } from '../tokens.js';
+import { ingestEvent } from './pipeline.js';
+
+type WebhookBody = { raw: Buffer; json: unknown };
+
+const querySchema = z.looseObject({ token: z.string().optional() });
+const responseSchema = z.object({
+  id: z.string().describe('the stored event id (the first one, for a duplicate)'),
+  type: z.enum(EVENT_TYPES),
+  duplicate: z.boolean().describe('true when the same bytes were already stored on this route'),
+});
+
+function presentedToken(request: FastifyRequest): string | undefined {
+  const query = request.query as { token?: unknown };
+  return bearerToken(request.headers.authorization) ?? (typeof query.token === 'string' ? query.token : undefined);
+}
+
+export const webhookRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.addHook('onRequest', async (request) => {
+    if (!tokenMatches(presentedToken(request), ctx.tokens.webhook)) {
+      throw new HttpProblem(401, 'missing or wrong webhook token', { headers: { 'www-authenticate': 'Bearer' } });
+    }
+  });
+
+  // Our own JSON parser keeps the exact bytes: they are stored as received, for audits and signature checks downstream.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, raw: Buffer, done) => {
+    try {
+      done(null, { raw, json: parseJson(raw.toString('utf8')) } satisfies WebhookBody);
+    } catch (error) {
+      done(new HttpProblem(400, `malformed JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  for (const type of EVENT_TYPES) {
+    app.withTypeProvider<ZodTypeProvider>().post(
+      `/${type}`,
+      {
+        schema: {
+          summary: `Receive Chatlio's "${type}" webhook`,
+          tags: ['webhooks'],
+          querystring: querySchema,
+          response: { 200: responseSchema },
+          security: [{ webhookToken: [] }, { bearer: [] }],
+        },
+      },
+      async (request) => {
+        const body = request.body as WebhookBody | undefined;
+        if (!body) throw new HttpProblem(400, 'request body is empty; expected a JSON object');
+        return receive(ctx, type, body);
+      },
+    );
+  }
+};
+
+async function receive(ctx: AppContext, type: EventType, body: WebhookBody) {
+  const receivedAt = Date.now();
+  const result = payloadSchemas[type].safeParse(body.json);
+  if (!result.success) {
+    const errors = fieldErrors(result.error);
+    // Kept so an operator can inspect and replay it once the schema is fixed; a 503 if even that cannot be stored.
+    await ctx.committer.run(() => ctx.rejections.insert(type, receivedAt, body.raw, errors));
+    throw new HttpProblem(422, `the ${type} payload does not have the shape Chatlio documents`, { errors });
+  }
+  const stored = await ingestEvent(ctx, { type, raw: body.raw, payload: result.data, receivedAt });
+  return { id: stored.id, type, duplicate: stored.duplicate };
+}

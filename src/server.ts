@@ -1,0 +1,68 @@
+// The server process: read config, open the database, build the app, listen, and close with grace on a signal.
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, ConfigError } from './config.js';
+import { createLogger } from './logger.js';
+import { createContext, closeContext, type AppContext } from './context.js';
+import { buildApp } from './app.js';
+import { formatWebhookUrls } from './urls.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`chatlio-relay: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, maskPii: config.logMaskPii });
+  let ctx: AppContext;
+  try {
+    ctx = createContext(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot open the data directory or database');
+    console.error(`chatlio-relay: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const app = await buildApp(ctx);
+  closeOnSignals(app, ctx);
+  await app.listen({ port: config.port, host: config.host });
+
+  if (ctx.tokens.generated) {
+    const where = ctx.tokens.apiFile ? `kept in ${ctx.tokens.apiFile} (owner-only)` : 'from API_TOKEN';
+    const token = ctx.tokens.webhook[0]!;
+    // Printed once, at first start, straight to stdout: the URLs carry the token, so they never go through the logger.
+    process.stdout.write(`\n${formatWebhookUrls(config, token, where)}\n\n`);
+  }
+}
+
+function closeOnSignals(app: FastifyInstance, ctx: AppContext): void {
+  let closing = false;
+  const close = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    app
+      .close()
+      .then(() => {
+        closeContext(ctx);
+        app.log.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', close);
+  process.on('SIGINT', close);
+}

@@ -1,0 +1,105 @@
+// The events table: insert with duplicate detection, and read back by id.
+import type { Db } from './db.js';
+import type { EventIdentity, EventType } from '../chatlio/index.js';
+
+export type NewEvent = {
+  type: EventType;
+  receivedAt: number;
+  raw: Buffer;
+  bodySha256: Buffer;
+  identity: EventIdentity;
+};
+
+export type EventRow = {
+  seq: number;
+  id: string;
+  type: EventType;
+  receivedAt: number;
+  raw: Buffer;
+  conversationUUID: string | null;
+  visitorUUID: string | null;
+  visitorEmail: string | null;
+  visitorName: string | null;
+  rating: 'up' | 'down' | null;
+};
+
+const ID_PREFIX = 'evt_';
+const ID_WIDTH = 10;
+
+/** Public ids encode the arrival sequence in fixed-width base 36, so they sort by arrival as strings too. */
+export function formatEventId(seq: number): string {
+  return ID_PREFIX + seq.toString(36).padStart(ID_WIDTH, '0');
+}
+
+export function parseEventId(id: string): number | undefined {
+  if (!new RegExp(`^${ID_PREFIX}[0-9a-z]{${ID_WIDTH}}$`).test(id)) return undefined;
+  const seq = Number.parseInt(id.slice(ID_PREFIX.length), 36);
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+}
+
+type RawRow = {
+  seq: number;
+  type: EventType;
+  received_at: number;
+  raw: Buffer;
+  conversation_uuid: string | null;
+  visitor_uuid: string | null;
+  visitor_email: string | null;
+  visitor_name: string | null;
+  rating: 'up' | 'down' | null;
+};
+
+export const EVENT_COLUMNS =
+  'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
+
+export function toEventRow(row: RawRow): EventRow {
+  return {
+    seq: row.seq,
+    id: formatEventId(row.seq),
+    type: row.type,
+    receivedAt: row.received_at,
+    raw: row.raw,
+    conversationUUID: row.conversation_uuid,
+    visitorUUID: row.visitor_uuid,
+    visitorEmail: row.visitor_email,
+    visitorName: row.visitor_name,
+    rating: row.rating,
+  };
+}
+
+export type EventStore = ReturnType<typeof eventStore>;
+
+export function eventStore(db: Db) {
+  const insert = db.prepare<Record<string, unknown>, { seq: number }>(`
+    INSERT INTO events (type, received_at, body_sha256, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating)
+    VALUES (@type, @receivedAt, @bodySha256, @raw, @conversationUUID, @visitorUUID, @visitorEmail, @visitorName, @rating)
+    ON CONFLICT (body_sha256) DO NOTHING
+    RETURNING seq`);
+  const seqByHash = db.prepare<[Buffer], { seq: number }>('SELECT seq FROM events WHERE body_sha256 = ?');
+  const bySeq = db.prepare<[number], RawRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`);
+  const rawBySeq = db.prepare<[number], { raw: Buffer }>('SELECT raw FROM events WHERE seq = ?');
+
+  return {
+    /** Stores the event unless the same bytes were stored before on the same route; returns its seq either way. */
+    insert(event: NewEvent): { seq: number; duplicate: boolean } {
+      const inserted = insert.get({
+        type: event.type,
+        receivedAt: event.receivedAt,
+        bodySha256: event.bodySha256,
+        raw: event.raw,
+        ...event.identity,
+      });
+      if (inserted) return { seq: inserted.seq, duplicate: false };
+      const existing = seqByHash.get(event.bodySha256);
+      if (!existing) throw new Error('duplicate event vanished during insert');
+      return { seq: existing.seq, duplicate: true };
+    },
+    get(seq: number): EventRow | undefined {
+      const row = bySeq.get(seq);
+      return row ? toEventRow(row) : undefined;
+    },
+    raw(seq: number): Buffer | undefined {
+      return rawBySeq.get(seq)?.raw;
+    },
+  };
+}

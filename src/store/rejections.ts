@@ -1,0 +1,50 @@
+// The rejections table: bodies refused with 422, kept with their errors, oldest dropped past a cap.
+import type { Db } from './db.js';
+import type { EventType } from '../chatlio/index.js';
+
+export type FieldError = { path: string; message: string };
+
+export type RejectionRow = {
+  id: number;
+  type: EventType;
+  receivedAt: number;
+  raw: Buffer;
+  errors: FieldError[];
+};
+
+type RawRow = { id: number; type: EventType; received_at: number; raw: Buffer; errors: string };
+
+const toRejection = (row: RawRow): RejectionRow => ({
+  id: row.id,
+  type: row.type,
+  receivedAt: row.received_at,
+  raw: row.raw,
+  errors: JSON.parse(row.errors) as FieldError[],
+});
+
+export type RejectionStore = ReturnType<typeof rejectionStore>;
+
+export function rejectionStore(db: Db, options: { max: number }) {
+  const insert = db.prepare<[string, number, Buffer, string], { id: number }>(
+    'INSERT INTO rejections (type, received_at, raw, errors) VALUES (?, ?, ?, ?) RETURNING id',
+  );
+  const prune = db.prepare<[number], void>('DELETE FROM rejections WHERE id <= ?');
+  const byId = db.prepare<[number], RawRow>('SELECT id, type, received_at, raw, errors FROM rejections WHERE id = ?');
+  const remove = db.prepare<[number], void>('DELETE FROM rejections WHERE id = ?');
+
+  return {
+    /** Keeps the body and its errors, dropping the oldest rows beyond the cap. */
+    insert(type: EventType, receivedAt: number, raw: Buffer, errors: FieldError[]): number {
+      const { id } = insert.get(type, receivedAt, raw, JSON.stringify(errors))!;
+      prune.run(id - options.max);
+      return id;
+    },
+    get(id: number): RejectionRow | undefined {
+      const row = byId.get(id);
+      return row ? toRejection(row) : undefined;
+    },
+    remove(id: number): void {
+      remove.run(id);
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// Webhook and API tokens: taken from the environment, or generated once and kept owner-only in DATA_DIR.
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type Tokens = {
+  webhook: string[];
+  api: string;
+  /** Where each generated token is kept; set only for tokens that came from DATA_DIR. */
+  webhookFile?: string;
+  apiFile?: string;
+  /** True when a token was generated in this call (first start). */
+  generated: boolean;
+};
+
+export const WEBHOOK_TOKEN_FILE = 'webhook-token';
+export const API_TOKEN_FILE = 'api-token';
+
+function readOrCreate(path: string): { token: string; created: boolean } {
+  try {
+    const token = readFileSync(path, 'utf8').trim();
+    if (token.length >= 24) return { token, created: false };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const token = randomBytes(32).toString('base64url');
+  // 'wx' fails if another process created it meanwhile; mode 0600 keeps it owner-only.
+  writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return { token, created: true };
+}
+
+export function resolveTokens(dataDir: string, fromEnv: { webhookTokens?: string[]; apiToken?: string }): Tokens {
+  mkdirSync(dataDir, { recursive: true });
+  let generated = false;
+  const tokens: Tokens = { webhook: fromEnv.webhookTokens ?? [], api: fromEnv.apiToken ?? '', generated };
+  if (!fromEnv.webhookTokens) {
+    const path = join(dataDir, WEBHOOK_TOKEN_FILE);
+    const { token, created } = readOrCreate(path);
+    tokens.webhook = [token];
+    tokens.webhookFile = path;
+    generated ||= created;
+  }
+  if (!fromEnv.apiToken) {
+    const path = join(dataDir, API_TOKEN_FILE);
+    const { token, created } = readOrCreate(path);
+    tokens.api = token;
+    tokens.apiFile = path;
+    generated ||= created;
+  }
+  tokens.generated = generated;
+  return tokens;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Constant-time check of a presented token against the accepted ones (hashing first evens out the lengths). */
+export function tokenMatches(presented: string | undefined, accepted: readonly string[]): boolean {
+  if (!presented) return false;
+  const presentedDigest = digest(presented);
+  let match = false;
+  for (const token of accepted) match = timingSafeEqual(presentedDigest, digest(token)) || match;
+  return match;
+}
+
+/** Reads `Authorization: Bearer <token>`. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}

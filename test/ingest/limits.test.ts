@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { createTestApp, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
+import { dbPath } from '../../src/context.js';
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+describe('limits and storage failures', () => {
+  it('answers 413 for a body over BODY_LIMIT and stores nothing', async () => {
+    t = await createTestApp({ BODY_LIMIT: '4096' });
+    const response = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toMatchObject({ status: 413 });
+    expect((t.ctx.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(0);
+  });
+
+  it('answers 503 when the disk is full, and serves again once there is room', async () => {
+    t = await createTestApp();
+    const pages = t.ctx.db.pragma('page_count', { simple: true }) as number;
+    t.ctx.db.pragma(`max_page_count = ${pages}`);
+    const full = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
+    expect(full.statusCode).toBe(503);
+    expect(full.headers['retry-after']).toBeDefined();
+    expect(full.json()).toMatchObject({ status: 503 });
+    t.ctx.db.pragma('max_page_count = 1073741823');
+    const ok = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
+    expect(ok.statusCode).toBe(200);
+    expect((t.ctx.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(1);
+  });
+
+  it('answers 503 when another process holds the database locked past the timeout', async () => {
+    t = await createTestApp({ DB_BUSY_TIMEOUT_MS: '100' });
+    const other = new Database(dbPath(t.ctx.config));
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      const locked = await postWebhook(t.app, 'feedback', readFixture('valid/feedback/documented.json'));
+      expect(locked.statusCode).toBe(503);
+      const ready = await t.app.inject({ url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    const ok = await postWebhook(t.app, 'feedback', readFixture('valid/feedback/documented.json'));
+    expect(ok.statusCode).toBe(200);
+  });
+});
