@@ -6,7 +6,7 @@ import type { AppContext } from '../context.js';
 import { EVENT_TYPES, payloadSchemas, type EventType } from '../chatlio/index.js';
 import { HttpProblem, fieldErrors } from '../errors.js';
 import { parseJson } from '../json.js';
-import { bearerToken, tokenMatches } from '../tokens.js';
+import { bearerToken, tokenChecker } from '../tokens.js';
 import { ingestEvent } from './pipeline.js';
 
 type WebhookBody = { raw: Buffer; json: unknown };
@@ -24,8 +24,9 @@ function presentedToken(request: FastifyRequest): string | undefined {
 }
 
 export const webhookRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const isWebhookToken = tokenChecker(ctx.tokens.webhook);
   app.addHook('onRequest', async (request) => {
-    if (!tokenMatches(presentedToken(request), ctx.tokens.webhook)) {
+    if (!isWebhookToken(presentedToken(request))) {
       throw new HttpProblem(401, 'missing or wrong webhook token', { headers: { 'www-authenticate': 'Bearer' } });
     }
   });

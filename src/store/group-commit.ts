@@ -11,7 +11,8 @@ export class GroupCommitter {
 
   /**
    * Runs `write` inside the next shared transaction; resolves once that transaction is committed.
-   * Each write runs in its own savepoint, so one failing write does not undo the others.
+   * A write that throws fails alone: the others of its group are committed without it. `write` may run twice
+   * (the second time after its first try was rolled back), so it must touch nothing but the database.
    */
   run<T>(write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -30,25 +31,23 @@ export class GroupCommitter {
     const jobs = this.queue;
     this.queue = [];
     if (jobs.length === 0) return;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let values: unknown[];
     try {
-      this.db.transaction(() => {
-        for (const job of jobs) {
-          try {
-            outcomes.push({ ok: true, value: this.db.transaction(job.write)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      }).immediate();
-    } catch (error) {
-      for (const job of jobs) job.reject(error);
+      values = this.db.transaction(() => jobs.map((job) => job.write())).immediate();
+    } catch {
+      // Rare path: something in the group failed. Savepoints on every write would tax the common case,
+      // so retry each write in its own transaction to find the one that fails and commit the rest.
+      for (const job of jobs) this.commitAlone(job);
       return;
     }
-    jobs.forEach((job, index) => {
-      const outcome = outcomes[index]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
-    });
+    jobs.forEach((job, index) => job.resolve(values[index]));
+  }
+
+  private commitAlone(job: Job): void {
+    try {
+      job.resolve(this.db.transaction(job.write).immediate());
+    } catch (error) {
+      job.reject(error);
+    }
   }
 }

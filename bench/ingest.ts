@@ -1,0 +1,120 @@
+// Ingest benchmark: durable ingest vs bare Fastify on the same payload, in the same run, plus the disk's fsync floor.
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const ROOT = join(import.meta.dirname, '..');
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = 20;
+const TOKEN = 'bench-webhook-token-0123456789abcdef';
+const template = JSON.parse(readFileSync(join(ROOT, 'fixtures/valid/transcript/documented.json'), 'utf8')) as Record<string, unknown>;
+
+type Result = { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number };
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`server at ${url} not ready`);
+}
+
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Each request carries a unique conversationUUID, so every body is a new event (no duplicate short-cut). */
+async function load(name: string, url: string): Promise<Result> {
+  let counter = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ ...template, conversationUUID: `bench-${process.pid}-${counter++}` }) }),
+      },
+    ],
+  });
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+}
+
+function fdatasyncFloor(dir: string): { medianMs: number; p99Ms: number } {
+  const fd = openSync(join(dir, 'fsync-probe'), 'w');
+  const times: number[] = [];
+  const block = Buffer.alloc(512, 1);
+  for (let i = 0; i < 300; i++) {
+    writeSync(fd, block, 0, block.length, 0);
+    const started = performance.now();
+    fdatasyncSync(fd);
+    times.push(performance.now() - started);
+  }
+  closeSync(fd);
+  times.sort((a, b) => a - b);
+  return { medianMs: times[Math.floor(times.length / 2)]!, p99Ms: times[Math.floor(times.length * 0.99)]! };
+}
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chatlio-relay-bench-'));
+  const results: Result[] = [];
+  try {
+    const floor = fdatasyncFloor(dataDir);
+
+    const barePort = '39101';
+    const bare = start(['--import', 'tsx', 'bench/bare-server.ts'], { PORT: barePort });
+    const bareUrl = `http://127.0.0.1:${barePort}/webhooks/chatlio/transcript`;
+    await waitReady(bareUrl, bare);
+    await load('warm-up', bareUrl);
+    results.push(await load('bare Fastify (parse JSON, answer)', bareUrl));
+    await stop(bare);
+
+    for (const synchronous of ['full', 'normal'] as const) {
+      const port = synchronous === 'full' ? '39102' : '39103';
+      const relay = start(['dist/cli.js', 'serve'], {
+        PORT: port,
+        HOST: '127.0.0.1',
+        DATA_DIR: join(dataDir, synchronous),
+        WEBHOOK_TOKEN: TOKEN,
+        API_TOKEN: 'bench-api-token-0123456789abcdefghij',
+        LOG_LEVEL: 'warn',
+        DB_SYNCHRONOUS: synchronous,
+      });
+      const url = `http://127.0.0.1:${port}/webhooks/chatlio/transcript?token=${TOKEN}`;
+      await waitReady(url, relay);
+      results.push(await load(`chatlio-relay ingest, synchronous=${synchronous}`, url));
+      await stop(relay);
+    }
+
+    const base = results[0]!;
+    console.log(`\nIngest: ${CONNECTIONS} connections, ${DURATION_S} s each, unique ~3 KB transcripts (load generator on the same 2 cores)\n`);
+    console.log('| variant | req/s | p50 ms | p99 ms | vs bare | errors | non-2xx |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / base.rps).toFixed(2)} | ${r.errors} | ${r.non2xx} |`);
+    }
+    console.log(`\nDisk floor in DATA_DIR: one fdatasync of a 512-byte write: median ${floor.medianMs.toFixed(3)} ms, p99 ${floor.p99Ms.toFixed(3)} ms`);
+    const durable = results[1]!;
+    console.log(`Target (durable ingest ≥ 0.5× bare, p99 < 15 ms): ratio ${(durable.rps / base.rps).toFixed(2)}, p99 ${durable.p99} ms`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
