@@ -10,6 +10,16 @@ afterEach(async () => {
 });
 
 describe('limits and storage failures', () => {
+  it('keeps at most REJECTIONS_MAX refused bodies, dropping the oldest', async () => {
+    t = await createTestApp({ REJECTIONS_MAX: '3' });
+    for (let i = 0; i < 5; i++) {
+      const response = await postWebhook(t.app, 'transcript', JSON.stringify({ messages: `not an array ${i}` }));
+      expect(response.statusCode).toBe(422);
+    }
+    const kept = t.ctx.db.prepare('SELECT raw FROM rejections ORDER BY id').pluck().all() as Buffer[];
+    expect(kept.map((raw) => JSON.parse(raw.toString()).messages)).toEqual(['not an array 2', 'not an array 3', 'not an array 4']);
+  });
+
   it('answers 413 for a body over BODY_LIMIT and stores nothing', async () => {
     t = await createTestApp({ BODY_LIMIT: '4096' });
     const response = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
