@@ -65,10 +65,8 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker): 
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    app
-      .close()
-      // Running attempts finish (bounded); the rest stay pending in the database for the next start.
-      .then(() => worker.stop())
+    // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
+    Promise.all([app.close(), worker.stop()])
       .then(() => {
         closeContext(ctx);
         app.log.info('stopped');

@@ -43,7 +43,7 @@ const handlerSchema = z.strictObject({
   unlessFollowedBy: z.array(eventName).optional(),
   concurrency: z.number().int().min(1).max(64).optional(),
   timeout: duration.optional(),
-  options: z.unknown(),
+  options: z.unknown().optional(),
 });
 
 const fileSchema = z.strictObject({

@@ -29,13 +29,16 @@ export function createDispatcher(config: DispatchConfig, deliveries: DeliverySto
     });
   };
 
-  const createFor = (handler: HandlerConfig, event: PlannedEvent, dueAt: number) =>
-    deliveries.create({
-      eventSeq: event.seq,
-      handler: handler.name,
-      dueAt,
-      conversationUUID: handler.unlessFollowedBy.length > 0 ? event.conversationUUID : null,
-    });
+  const createFor = (handler: HandlerConfig, event: PlannedEvent, now: number, dueAt: number) =>
+    deliveries.create(
+      {
+        eventSeq: event.seq,
+        handler: handler.name,
+        dueAt,
+        conversationUUID: handler.unlessFollowedBy.length > 0 ? event.conversationUUID : null,
+      },
+      now,
+    );
 
   return {
     config,
@@ -46,7 +49,7 @@ export function createDispatcher(config: DispatchConfig, deliveries: DeliverySto
       let created = 0;
       for (const handler of config.handlers) {
         if (!matchesRule(handler, event.type, event.payload)) continue;
-        createFor(handler, event, event.receivedAt + handler.delayMs);
+        createFor(handler, event, event.receivedAt, event.receivedAt + handler.delayMs);
         created += 1;
       }
       if (event.conversationUUID) {
@@ -66,7 +69,7 @@ export function createDispatcher(config: DispatchConfig, deliveries: DeliverySto
       for (const handler of config.handlers) {
         if (existing.has(handler.name) || (only !== undefined && handler.name !== only)) continue;
         if (only === undefined && !matchesRule(handler, event.type, event.payload)) continue;
-        createFor(handler, event, now);
+        createFor(handler, event, now, now);
         created += 1;
       }
       return created;
