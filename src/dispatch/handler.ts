@@ -55,6 +55,8 @@ export type HandlerDeps = {
   logger: Logger;
   /** The directory of the config file, for resolving relative paths. */
   configDir: string;
+  /** LOG_MASK_PII: handlers that log visitor data mask it when true. */
+  maskPii: boolean;
 };
 
 /** A handler type: the zod schema of its `options` and a factory; built-ins and `module` handlers alike. */

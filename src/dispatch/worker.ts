@@ -160,11 +160,15 @@ export function createWorker(ctx: AppContext): Worker {
           name: config.name,
           logger: logger.child({ handler: config.name }),
           configDir: dispatch.config.dir,
+          maskPii: ctx.config.logMaskPii,
         });
         handlers.set(config.name, { config, handler, active: 0 });
       }
       const recovered = ctx.deliveries.recoverInterrupted();
       if (recovered > 0) logger.warn({ count: recovered }, 'deliveries interrupted by the previous stop will run again');
+      for (const [name, count] of ctx.deliveries.waitingByHandler()) {
+        if (!handlers.has(name)) logger.warn({ handler: name, count }, 'deliveries wait for a handler that is no longer in the config file');
+      }
       unsubscribe = dispatch.onDue(wake);
       logger.info({ handlers: dispatch.config.handlers.map((handler) => `${handler.name} (${handler.type})`), file: dispatch.config.file }, 'dispatching events');
       wake();

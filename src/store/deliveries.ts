@@ -188,10 +188,15 @@ export function deliveryStore(db: Db) {
   const attemptsOf = db.prepare<[number], RawAttempt>(
     'SELECT attempt, started_at, duration_ms, outcome, status_code, error, response FROM delivery_attempts WHERE delivery_id = ? ORDER BY id',
   );
-  const list = db.prepare<Record<string, unknown>, RawDelivery>(`
-    SELECT ${COLUMNS} FROM deliveries
-    WHERE (@status IS NULL OR status = @status) AND (@handler IS NULL OR handler = @handler) AND id < @before
-    ORDER BY id DESC LIMIT @limit`);
+  // One statement per filter combination, so SQLite can use the (status, handler) index instead of an OR it cannot.
+  const listStatement = (where: string) =>
+    db.prepare<Record<string, unknown>, RawDelivery>(`SELECT ${COLUMNS} FROM deliveries WHERE ${where} id < @before ORDER BY id DESC LIMIT @limit`);
+  const lists = {
+    all: listStatement(''),
+    status: listStatement('status = @status AND'),
+    handler: listStatement('handler = @handler AND'),
+    both: listStatement('status = @status AND handler = @handler AND'),
+  };
   const redeliverOne = db.prepare<Record<string, unknown>>(`
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, manual = 1, cancelled_by = NULL
     WHERE id = @id AND status <> 'running'`);
@@ -203,6 +208,9 @@ export function deliveryStore(db: Db) {
   );
   const countHandlerStatus = db.prepare<[], { handler: string; status: DeliveryStatus; count: number }>(
     'SELECT handler, status, COUNT(*) AS count FROM deliveries GROUP BY handler, status',
+  );
+  const waitingByHandler = db.prepare<[], { handler: string; count: number }>(
+    "SELECT handler, COUNT(*) AS count FROM deliveries WHERE status IN ('pending', 'failed') GROUP BY handler",
   );
   const oldestDue = db.prepare<[], { due: number | null }>(
     "SELECT MIN(due_at) AS due FROM deliveries WHERE status IN ('pending', 'failed')",
@@ -296,14 +304,11 @@ export function deliveryStore(db: Db) {
 
     /** Newest first; `before` is the seq of the last delivery of the previous page. */
     list(filter: { status?: DeliveryStatus; handler?: string }, page: { before?: number; limit: number }): Delivery[] {
-      return list
-        .all({
-          status: filter.status ?? null,
-          handler: filter.handler ?? null,
-          before: page.before ?? Number.MAX_SAFE_INTEGER,
-          limit: page.limit,
-        })
-        .map(toDelivery);
+      const statement = filter.status ? (filter.handler ? lists.both : lists.status) : filter.handler ? lists.handler : lists.all;
+      const params: Record<string, unknown> = { before: page.before ?? Number.MAX_SAFE_INTEGER, limit: page.limit };
+      if (filter.status) params.status = filter.status;
+      if (filter.handler) params.handler = filter.handler;
+      return statement.all(params).map(toDelivery);
     },
 
     /** Puts one delivery back to pending, due now, keeping its attempts; a running one is left alone. */
@@ -324,6 +329,11 @@ export function deliveryStore(db: Db) {
 
     countsByHandlerStatus(): Array<{ handler: string; status: DeliveryStatus; count: number }> {
       return countHandlerStatus.all();
+    },
+
+    /** Deliveries waiting to run (pending or failed), per handler name. */
+    waitingByHandler(): Map<string, number> {
+      return new Map(waitingByHandler.all().map((row) => [row.handler, row.count]));
     },
 
     /** Milliseconds the longest-waiting due delivery has been overdue (0 when none is due). */

@@ -236,6 +236,15 @@ describe('log and module handlers', () => {
     expect(app.logs()).toContain(id);
   });
 
+  it('masks the visitor in the log line when LOG_MASK_PII is on', async () => {
+    const app = await createDispatchApp({ handlers: [{ name: 'audit', type: 'log', events: '*' }] }, { env: { LOG_MASK_PII: 'true' } });
+    cleanups.push(app.close);
+    const id = await app.post('offline-message', payload('offline-message'));
+    await app.settled(id);
+    expect(app.logs()).toContain('"email":"b***@smith.com"');
+    expect(app.logs()).not.toContain('bob@smith.com');
+  });
+
   it('loads a handler of your own from a JS file and records its result', async () => {
     const dir = tempDir('chatlio-relay-module-');
     writeFileSync(

@@ -244,6 +244,18 @@ describe('GET /api/deliveries', () => {
     expect((await app.api('GET', '/api/deliveries?status=dead')).json).toMatchObject({ data: [], nextCursor: null });
   });
 
+  it('shows one delivery with its attempts, answers 404 for an unknown id and 401 without the API token', async () => {
+    const remote = await sink();
+    const app = await relay([httpTo(remote.url)]);
+    const id = await app.post('transcript', payload('transcript'));
+    const [delivery] = await app.settled(id);
+    const one = await app.api('GET', `/api/deliveries/${delivery!.id}`);
+    expect(one.json).toMatchObject({ id: delivery!.id, eventId: id, handler: 'forward', status: 'succeeded', attemptLog: [{ attempt: 1, outcome: 'succeeded' }] });
+    expect((await app.api('GET', '/api/deliveries/dlv_zzzzzzzzzz')).status).toBe(404);
+    expect((await app.app.inject({ method: 'GET', url: '/api/deliveries' })).statusCode).toBe(401);
+    expect((await app.app.inject({ method: 'POST', url: '/api/deliveries/redeliver' })).statusCode).toBe(401);
+  });
+
   it('answers 400 naming the parameter for an unknown status', async () => {
     const app = await relay([]);
     const response = await app.api('GET', '/api/deliveries?status=lost');
