@@ -6,7 +6,7 @@ import type { ClaimedDelivery } from '../store/deliveries.js';
 import type { HandlerConfig } from './config.js';
 import type { DispatchEvent, Handler, HandlerResult } from './handler.js';
 import { handlerTypes } from './handlers/index.js';
-import { decide } from './retry.js';
+import { decide, defaultRetryPolicy, type RetryPolicy } from './retry.js';
 
 export const DEFAULT_STOP_GRACE_MS = 5000;
 /** The longest the worker sleeps without looking: covers writes from another process (e.g. a CLI redeliver). */
@@ -35,7 +35,8 @@ const aborted = (signal: AbortSignal) =>
 export function createWorker(ctx: AppContext): Worker {
   const handlers = new Map<string, Running>();
   const inflight = new Set<Promise<void>>();
-  const stopping = new AbortController();
+  const controllers = new Set<AbortController>();
+  let policy: RetryPolicy = defaultRetryPolicy();
   const logger: Logger = ctx.logger.child({ component: 'dispatch' });
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
@@ -50,9 +51,15 @@ export function createWorker(ctx: AppContext): Worker {
   async function attempt(running: Running, delivery: ClaimedDelivery): Promise<void> {
     const { config } = running;
     const log = logger.child({ handler: config.name, deliveryId: delivery.id, eventId: delivery.eventId, attempt: delivery.attempt });
-    const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new Error(`timed out after ${config.timeoutMs} ms`)), config.timeoutMs);
-    const signal = AbortSignal.any([timeout.signal, stopping.signal]);
+    // One controller per attempt, aborted by its own deadline or by stop() (no AbortSignal.any: it leaks on Node 20).
+    const abort = new AbortController();
+    const signal = abort.signal;
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new Error(`timed out after ${config.timeoutMs} ms`));
+    }, config.timeoutMs);
+    controllers.add(abort);
     const started = Date.now();
     let result: HandlerResult;
     try {
@@ -73,11 +80,12 @@ export function createWorker(ctx: AppContext): Worker {
     } catch (error) {
       result = { ok: false, error: error instanceof Error ? error.message : String(error) };
     } finally {
-      clearTimeout(timer);
+      clearTimeout(deadline);
+      controllers.delete(abort);
     }
     const durationMs = Date.now() - started;
-    const interrupted = !result.ok && stopping.signal.aborted && !timeout.signal.aborted;
-    const decision = interrupted ? undefined : decide(result, delivery.attempt, ctx.dispatch!.config.retry, { manual: delivery.manual });
+    const interrupted = !result.ok && signal.aborted && !timedOut;
+    const decision = interrupted ? undefined : decide(result, delivery.attempt, policy, { manual: delivery.manual });
     const now = Date.now();
     try {
       ctx.deliveries.recordAttempt(
@@ -155,6 +163,7 @@ export function createWorker(ctx: AppContext): Worker {
         logger.info('no CONFIG_FILE: events are stored but not dispatched to any handler');
         return;
       }
+      policy = dispatch.config.retry;
       for (const config of dispatch.config.handlers) {
         const handler = await handlerTypes[config.type].create(config.options, {
           name: config.name,
@@ -184,7 +193,7 @@ export function createWorker(ctx: AppContext): Worker {
         await Promise.race([all(), new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
         clearTimeout(graceTimer);
       }
-      stopping.abort(new Error('shutting down'));
+      for (const controller of controllers) controller.abort(new Error('shutting down'));
       clearTimeout(timer);
       // Aborted attempts settle at once (the race above), recording themselves as interrupted.
       await all();

@@ -1,7 +1,7 @@
 -- The outbox: one delivery per (event, handler), written in the event's own transaction, and one attempt row per try.
 CREATE TABLE deliveries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  event_seq INTEGER NOT NULL REFERENCES events (seq),
+  event_seq INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,  -- purging an event purges its deliveries
   handler TEXT NOT NULL,                  -- the handler's name in the config file
   status TEXT NOT NULL,                   -- pending | running | failed (will retry) | succeeded | dead | cancelled
   attempts INTEGER NOT NULL DEFAULT 0,
@@ -14,7 +14,7 @@ CREATE TABLE deliveries (
   last_status_code INTEGER,
   external_id TEXT,                       -- what the remote side created, e.g. the Zendesk ticket id
   state TEXT,                             -- JSON progress a handler keeps between attempts (numbers already texted)
-  cancelled_by INTEGER REFERENCES events (seq)
+  cancelled_by INTEGER                    -- seq of the event that cancelled this escalation (no FK: purges need no index on it)
 );
 -- The worker's claim and wake-up queries: per status and handler, in due order.
 CREATE INDEX deliveries_due ON deliveries (status, handler, due_at);
@@ -23,7 +23,7 @@ CREATE INDEX deliveries_escalation ON deliveries (conversation_uuid) WHERE conve
 
 CREATE TABLE delivery_attempts (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+  delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
   attempt INTEGER NOT NULL,               -- 1 for the first try
   started_at INTEGER NOT NULL,            -- unix ms
   duration_ms INTEGER,                    -- NULL while running
