@@ -6,7 +6,7 @@ import type { ClaimedDelivery } from '../store/deliveries.js';
 import type { HandlerConfig } from './config.js';
 import type { DispatchEvent, Handler, HandlerResult } from './handler.js';
 import { handlerTypes } from './handlers/index.js';
-import { decide, defaultRetryPolicy, type RetryPolicy } from './retry.js';
+import { decide, defaultRetryPolicy, type Decision, type RetryPolicy } from './retry.js';
 
 export const DEFAULT_STOP_GRACE_MS = 5000;
 /** The longest the worker sleeps without looking: covers writes from another process (e.g. a CLI redeliver). */
@@ -83,9 +83,13 @@ export function createWorker(ctx: AppContext): Worker {
       clearTimeout(deadline);
       controllers.delete(abort);
     }
-    const durationMs = Date.now() - started;
+    // Aborted by stop() rather than by its deadline: not the remote's fault, so it runs again at the next start.
     const interrupted = !result.ok && signal.aborted && !timedOut;
-    const decision = interrupted ? undefined : decide(result, delivery.attempt, policy, { manual: delivery.manual });
+    record(delivery, result, Date.now() - started, interrupted ? undefined : decide(result, delivery.attempt, policy, { manual: delivery.manual }), log);
+  }
+
+  /** Closes the attempt and moves the delivery on; `decision` undefined means interrupted (back to pending, due now). */
+  function record(delivery: ClaimedDelivery, result: HandlerResult, durationMs: number, decision: Decision | undefined, log: Logger): void {
     const now = Date.now();
     try {
       ctx.deliveries.recordAttempt(
@@ -93,7 +97,7 @@ export function createWorker(ctx: AppContext): Worker {
           deliverySeq: delivery.seq,
           attemptId: delivery.attemptId,
           durationMs,
-          outcome: interrupted ? 'interrupted' : result.ok ? 'succeeded' : 'failed',
+          outcome: decision === undefined ? 'interrupted' : result.ok ? 'succeeded' : 'failed',
           statusCode: result.statusCode,
           error: result.error,
           response: result.response,
@@ -113,9 +117,10 @@ export function createWorker(ctx: AppContext): Worker {
       log.error({ err: error }, 'could not record a delivery attempt');
       return;
     }
-    if (result.ok) log.info({ durationMs, statusCode: result.statusCode, externalId: result.externalId }, 'delivered');
-    else if (decision?.status === 'failed') log.warn({ durationMs, statusCode: result.statusCode, error: result.error, retryInMs: decision.delayMs }, 'delivery failed; will retry');
-    else if (decision?.status === 'dead') log.error({ durationMs, statusCode: result.statusCode, error: result.error }, 'delivery failed; giving up (dead)');
+    const { statusCode, error } = result;
+    if (result.ok) log.info({ durationMs, statusCode, externalId: result.externalId }, 'delivered');
+    else if (decision?.status === 'failed') log.warn({ durationMs, statusCode, error, retryInMs: decision.delayMs }, 'delivery failed; will retry');
+    else if (decision?.status === 'dead') log.error({ durationMs, statusCode, error }, 'delivery failed; giving up (dead)');
     else log.warn({ durationMs }, 'delivery interrupted by shutdown; left pending');
   }
 
