@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { webhookRoutes } from './ingest/routes.js';
 import { requireApiToken } from './api/auth.js';
 import { eventRoutes } from './api/events.js';
+import { deliveryRoutes } from './api/deliveries.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -32,6 +33,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     async (api) => {
       requireApiToken(api, ctx.tokens.api);
       await api.register(eventRoutes, { ctx });
+      await api.register(deliveryRoutes, { ctx });
     },
     { prefix: '/api' },
   );

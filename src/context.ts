@@ -5,6 +5,9 @@ import { DB_FILE, openDb, type Db } from './store/db.js';
 import { eventStore, type EventStore } from './store/events.js';
 import { rejectionStore, type RejectionStore } from './store/rejections.js';
 import { GroupCommitter } from './store/group-commit.js';
+import { deliveryStore, type DeliveryStore } from './store/deliveries.js';
+import { loadDispatchConfig } from './dispatch/config.js';
+import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
 import { resolveTokens, type Tokens } from './tokens.js';
 import type { Logger } from './logger.js';
 
@@ -16,6 +19,9 @@ export type AppContext = {
   committer: GroupCommitter;
   events: EventStore;
   rejections: RejectionStore;
+  deliveries: DeliveryStore;
+  /** Present when CONFIG_FILE names handlers; without it events are stored and not dispatched. */
+  dispatch?: Dispatcher;
 };
 
 export function dbPath(config: Config): string {
@@ -23,8 +29,11 @@ export function dbPath(config: Config): string {
 }
 
 export function createContext(config: Config, logger: Logger): AppContext {
+  // Read before the database is opened: a bad config file stops the process with nothing half-started.
+  const dispatchConfig = config.configFile ? loadDispatchConfig(config.configFile) : undefined;
   const tokens = resolveTokens(config.dataDir, config);
   const db = openDb(dbPath(config), { synchronous: config.dbSynchronous, busyTimeoutMs: config.dbBusyTimeoutMs });
+  const deliveries = deliveryStore(db);
   return {
     config,
     tokens,
@@ -33,6 +42,8 @@ export function createContext(config: Config, logger: Logger): AppContext {
     committer: new GroupCommitter(db),
     events: eventStore(db),
     rejections: rejectionStore(db, { max: config.rejectionsMax }),
+    deliveries,
+    dispatch: dispatchConfig ? createDispatcher(dispatchConfig, deliveries) : undefined,
   };
 }
 

@@ -5,6 +5,7 @@ import { createLogger } from './logger.js';
 import { createContext, closeContext, type AppContext } from './context.js';
 import { buildApp } from './app.js';
 import { formatWebhookUrls } from './urls.js';
+import { createWorker, type Worker } from './dispatch/worker.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -24,13 +25,26 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   try {
     ctx = createContext(config, logger);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`chatlio-relay: ${error.message}`);
+      process.exit(2);
+    }
     logger.fatal({ err: error }, 'cannot open the data directory or database');
     console.error(`chatlio-relay: ${(error as Error).message}`);
     process.exit(1);
   }
   const app = await buildApp(ctx);
-  closeOnSignals(app, ctx);
+  const worker = createWorker(ctx);
+  closeOnSignals(app, ctx, worker);
   await app.listen({ port: config.port, host: config.host });
+  try {
+    await worker.start();
+  } catch (error) {
+    // Events keep being stored with their deliveries; they run once a fixed config starts.
+    logger.fatal({ err: error }, 'cannot start the dispatch handlers');
+    console.error(`chatlio-relay: cannot start the dispatch handlers: ${(error as Error).message}`);
+    process.exit(1);
+  }
 
   if (ctx.tokens.generated) {
     const where = ctx.tokens.apiFile ? `kept in ${ctx.tokens.apiFile} (owner-only)` : 'from API_TOKEN';
@@ -40,7 +54,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
 }
 
-function closeOnSignals(app: FastifyInstance, ctx: AppContext): void {
+function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker): void {
   let closing = false;
   const close = (signal: NodeJS.Signals) => {
     if (closing) return;
@@ -51,8 +65,8 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext): void {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    app
-      .close()
+    // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
+    Promise.all([app.close(), worker.stop()])
       .then(() => {
         closeContext(ctx);
         app.log.info('stopped');

@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { HttpProblem } from '../errors.js';
 import { parseEventId, type EventRow } from '../store/events.js';
 import { eventJsonSchema, toEventJson } from './event-json.js';
+import { deliveryWithAttemptsSchema, eventDeliveries } from './deliveries.js';
 
 const params = z.object({ id: z.string().describe('event id, e.g. evt_000000001a') });
 
@@ -21,8 +22,18 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
 
   routes.get(
     '/events/:id',
-    { schema: { summary: 'One stored event', tags: ['events'], params, response: { 200: eventJsonSchema } } },
-    async (request) => toEventJson(findEvent(ctx, request.params.id)),
+    {
+      schema: {
+        summary: 'One stored event, with its deliveries and their attempts',
+        tags: ['events'],
+        params,
+        response: { 200: eventJsonSchema.extend({ deliveries: z.array(deliveryWithAttemptsSchema) }) },
+      },
+    },
+    async (request) => {
+      const row = findEvent(ctx, request.params.id);
+      return { ...toEventJson(row), deliveries: eventDeliveries(ctx, row.seq) };
+    },
   );
 
   routes.get(

@@ -14,8 +14,11 @@ export async function ingestEvent(
   // The route is part of the identity: the same bytes on another route are another event.
   const bodySha256 = createHash('sha256').update(event.type).update('\n').update(event.raw).digest();
   const identity = identify(event.type, event.payload);
-  const { seq, duplicate } = await ctx.committer.run(() =>
-    ctx.events.insert({ type: event.type, receivedAt: event.receivedAt, raw: event.raw, bodySha256, identity }),
-  );
+  const { seq, duplicate } = await ctx.committer.run(() => {
+    const stored = ctx.events.insert({ type: event.type, receivedAt: event.receivedAt, raw: event.raw, bodySha256, identity });
+    // The outbox rows commit with the event: a 200 means every delivery is on record. A duplicate plans nothing.
+    if (!stored.duplicate) ctx.dispatch?.plan({ ...event, seq: stored.seq, conversationUUID: identity.conversationUUID });
+    return stored;
+  });
   return { id: formatEventId(seq), seq, duplicate };
 }

@@ -1,0 +1,78 @@
+// The `command` handler: runs a program (an argument array, never a shell line) with the event JSON on stdin.
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { defineHandlerType, eventJsonOf, type DispatchEvent, type HandlerResult } from '../handler.js';
+import { RESPONSE_MAX_CHARS } from '../../store/deliveries.js';
+
+export const commandOptions = z.strictObject({
+  /** Program and arguments, e.g. [/usr/local/bin/siren, --seconds, "3"]; no shell is involved. */
+  command: z.array(z.string().min(1)).min(1),
+  /** Extra environment; the program otherwise sees only PATH, HOME, LANG and the HOOK_* variables. */
+  env: z.record(z.string(), z.string()).optional(),
+  /** Working directory, relative to the config file's directory. */
+  cwd: z.string().optional(),
+});
+
+/** What the program learns without parsing stdin. */
+export function hookEnv(event: DispatchEvent, deliveryId: string, attempt: number): Record<string, string> {
+  return {
+    HOOK_EVENT_ID: event.id,
+    HOOK_EVENT_TYPE: event.type,
+    HOOK_DELIVERY_ID: deliveryId,
+    HOOK_ATTEMPT: String(attempt),
+    HOOK_CONVERSATION_UUID: event.conversationUUID ?? '',
+    HOOK_VISITOR_UUID: event.visitor.uuid ?? '',
+    HOOK_VISITOR_EMAIL: event.visitor.email ?? '',
+    HOOK_VISITOR_NAME: event.visitor.name ?? '',
+    HOOK_RATING: event.rating ?? '',
+  };
+}
+
+const inherited = (names: string[]) =>
+  Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+
+export const commandHandler = defineHandlerType({
+  options: commandOptions,
+  create: (options, deps) => ({
+    deliver: (event, ctx) =>
+      new Promise<HandlerResult>((done) => {
+        const [program, ...args] = options.command as [string, ...string[]];
+        let output = '';
+        const capture = (chunk: Buffer) => {
+          if (output.length < RESPONSE_MAX_CHARS) output += chunk.toString('utf8');
+        };
+        // Its own process group, so a timeout also ends whatever the program started.
+        const child = spawn(program, args, {
+          shell: false,
+          detached: true,
+          cwd: options.cwd ? resolve(deps.configDir, options.cwd) : deps.configDir,
+          env: { ...inherited(['PATH', 'HOME', 'LANG', 'TZ']), ...options.env, ...hookEnv(event, ctx.deliveryId, ctx.attempt) },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        const kill = () => {
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+        };
+        ctx.signal.addEventListener('abort', kill, { once: true });
+        child.stdout.on('data', capture);
+        child.stderr.on('data', capture);
+        // A program that does not read stdin closes it early: that is its business, not a failure.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(JSON.stringify(eventJsonOf(event)));
+        const finish = (result: HandlerResult) => {
+          ctx.signal.removeEventListener('abort', kill);
+          done({ ...result, response: output.slice(0, RESPONSE_MAX_CHARS) || undefined });
+        };
+        child.on('error', (error) => finish({ ok: false, error: `cannot run ${program}: ${error.message}` }));
+        child.on('close', (code, signal) => {
+          if (ctx.signal.aborted) return finish({ ok: false, error: `killed: ${String((ctx.signal.reason as Error)?.message ?? 'aborted')}` });
+          if (code === 0) return finish({ ok: true });
+          finish({ ok: false, error: signal ? `ended by ${signal}` : `exited with code ${code}` });
+        });
+      }),
+  }),
+});

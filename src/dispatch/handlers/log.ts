@@ -1,0 +1,24 @@
+// The `log` handler: writes each event through pino, e.g. to see what would be dispatched.
+import { z } from 'zod';
+import { defineHandlerType, eventJsonOf } from '../handler.js';
+import { maskEmail } from '../../logger.js';
+
+export const logOptions = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    /** Include the whole payload, not only the event's id, type and visitor (never masked: leave it off with LOG_MASK_PII). */
+    payload: z.boolean().default(false),
+  })
+  .default({ level: 'info', payload: false });
+
+export const logHandler = defineHandlerType({
+  options: logOptions,
+  create: (options, deps) => ({
+    async deliver(event, ctx) {
+      const { payload, ...summary } = eventJsonOf(event);
+      if (deps.maskPii) summary.visitor = { ...summary.visitor, email: maskEmail(summary.visitor.email) ?? null, name: summary.visitor.name ? '***' : null };
+      ctx.logger[options.level]({ event: options.payload ? { ...summary, payload } : summary, handler: deps.name }, `chatlio ${event.type} event`);
+      return { ok: true };
+    },
+  }),
+});
