@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createContext, closeContext, type AppContext } from '../../src/context.js';
@@ -60,7 +60,12 @@ export type ManifestEntry = { file: string; type: string; expect: number; paths?
 export const manifest = (): ManifestEntry[] => JSON.parse(readFileSync(fixturePath('manifest.json'), 'utf8')) as ManifestEntry[];
 
 /** POSTs a body to a webhook route through inject(). */
-export function postWebhook(app: FastifyInstance, type: string, body: Buffer | string, options: { token?: string; contentType?: string } = {}) {
+export function postWebhook(
+  app: FastifyInstance,
+  type: string,
+  body: Buffer | string,
+  options: { token?: string; contentType?: string } = {},
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: `/webhooks/chatlio/${type}?token=${encodeURIComponent(options.token ?? WEBHOOK_TOKEN)}`,
