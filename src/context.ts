@@ -7,6 +7,7 @@ import { rejectionStore, type RejectionStore } from './store/rejections.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { resolveTokens, type Tokens } from './tokens.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 export type AppContext = {
   config: Config;
@@ -16,6 +17,7 @@ export type AppContext = {
   committer: GroupCommitter;
   events: EventStore;
   rejections: RejectionStore;
+  metrics: Metrics;
 };
 
 export function dbPath(config: Config): string {
@@ -33,6 +35,7 @@ export function createContext(config: Config, logger: Logger): AppContext {
     committer: new GroupCommitter(db),
     events: eventStore(db),
     rejections: rejectionStore(db, { max: config.rejectionsMax }),
+    metrics: createMetrics({ dbPath: dbPath(config) }),
   };
 }
 

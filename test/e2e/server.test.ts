@@ -17,7 +17,7 @@ describe('the real server process', () => {
       const response = await fetch(`${server.url}/webhooks/chatlio/${entry.type}?token=${WEBHOOK_TOKEN}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body,
+        body: new Uint8Array(body),
       });
       expect(response.status, entry.file).toBe(entry.expect);
       if (entry.expect !== 200) continue;
