@@ -30,7 +30,9 @@ for (let tries = 0; ; tries++) {
 }
 let sent = 0;
 const post = () =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...sample, conversationUUID: `bench-${sent++}` }) }).then((r) => r.text());
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...sample, conversationUUID: `bench-${sent++}` }) }).then(async (r) => {
+    if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
+  });
 
 /** Four concurrent posters until `until` resolves; returns how many events they stored. */
 async function ingestWhile(until: Promise<unknown>): Promise<number> {
