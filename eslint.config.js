@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**', 'src/cli.ts', 'src/server.ts', 'test/**'],
+    files: ['bench/**', 'scripts/**', 'src/cli.ts', 'src/server.ts', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -9,6 +9,7 @@ import { webhookRoutes } from './ingest/routes.js';
 import { requireApiToken } from './api/auth.js';
 import { eventRoutes } from './api/events.js';
 import { deliveryRoutes } from './api/deliveries.js';
+import { metricsRoutes } from './metrics.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,6 +29,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { ctx });
+  await app.register(metricsRoutes, { ctx });
   await app.register(webhookRoutes, { ctx, prefix: '/webhooks/chatlio' });
   await app.register(
     async (api) => {

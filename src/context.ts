@@ -10,6 +10,7 @@ import { loadDispatchConfig } from './dispatch/config.js';
 import { createDispatcher, type Dispatcher } from './dispatch/dispatcher.js';
 import { resolveTokens, type Tokens } from './tokens.js';
 import type { Logger } from './logger.js';
+import { createMetrics, registerDeliveryMetrics, type DeliveryMetrics, type DeliveryStats, type Metrics } from './metrics.js';
 
 export type AppContext = {
   config: Config;
@@ -22,7 +23,23 @@ export type AppContext = {
   deliveries: DeliveryStore;
   /** Present when CONFIG_FILE names handlers; without it events are stored and not dispatched. */
   dispatch?: Dispatcher;
+  metrics: Metrics;
+  deliveryMetrics: DeliveryMetrics;
 };
+
+/** The delivery gauges, read at scrape time from the deliveries table's (status, handler) index. */
+function deliveryStats(deliveries: DeliveryStore): DeliveryStats {
+  const byHandlerAndStatus = deliveries.countsByHandlerStatus();
+  const total = (...statuses: string[]) =>
+    byHandlerAndStatus.filter((row) => statuses.includes(row.status)).reduce((sum, row) => sum + row.count, 0);
+  const pending = total('pending', 'failed');
+  return {
+    byHandlerAndStatus,
+    pending,
+    dead: total('dead'),
+    oldestPendingAgeSeconds: pending > 0 ? deliveries.oldestPendingAgeMs() / 1000 : null,
+  };
+}
 
 export function dbPath(config: Config): string {
   return join(config.dataDir, DB_FILE);
@@ -34,6 +51,7 @@ export function createContext(config: Config, logger: Logger): AppContext {
   const tokens = resolveTokens(config.dataDir, config);
   const db = openDb(dbPath(config), { synchronous: config.dbSynchronous, busyTimeoutMs: config.dbBusyTimeoutMs });
   const deliveries = deliveryStore(db);
+  const metrics = createMetrics({ dbPath: dbPath(config) });
   return {
     config,
     tokens,
@@ -44,6 +62,8 @@ export function createContext(config: Config, logger: Logger): AppContext {
     rejections: rejectionStore(db, { max: config.rejectionsMax }),
     deliveries,
     dispatch: dispatchConfig ? createDispatcher(dispatchConfig, deliveries) : undefined,
+    metrics,
+    deliveryMetrics: registerDeliveryMetrics(metrics.registry, () => deliveryStats(deliveries)),
   };
 }
 

@@ -16,13 +16,20 @@ export type Tokens = {
 export const WEBHOOK_TOKEN_FILE = 'webhook-token';
 export const API_TOKEN_FILE = 'api-token';
 
-function readOrCreate(path: string): { token: string; created: boolean } {
+/** The token kept at `path`; undefined when there is none (yet). */
+function readExisting(path: string): string | undefined {
   try {
     const token = readFileSync(path, 'utf8').trim();
-    if (token.length >= 24) return { token, created: false };
+    if (token.length >= 24) return token;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  return undefined;
+}
+
+function readOrCreate(path: string): { token: string; created: boolean } {
+  const existing = readExisting(path);
+  if (existing) return { token: existing, created: false };
   const token = randomBytes(32).toString('base64url');
   // 'wx' fails if another process created it meanwhile; mode 0600 keeps it owner-only.
   writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
@@ -50,6 +57,22 @@ export function resolveTokens(dataDir: string, fromEnv: { webhookTokens?: string
   }
   tokens.generated = generated;
   return tokens;
+}
+
+/** The tokens as they are now, generating none: the CLI reads what the server created, it never creates it. */
+export function existingTokens(
+  dataDir: string,
+  fromEnv: { webhookTokens?: string[]; apiToken?: string },
+): { webhook?: string[]; api?: string; webhookFile: string; apiFile: string } {
+  const webhookFile = join(dataDir, WEBHOOK_TOKEN_FILE);
+  const apiFile = join(dataDir, API_TOKEN_FILE);
+  const keptWebhookToken = fromEnv.webhookTokens ? undefined : readExisting(webhookFile);
+  return {
+    webhook: fromEnv.webhookTokens ?? (keptWebhookToken ? [keptWebhookToken] : undefined),
+    api: fromEnv.apiToken ?? readExisting(apiFile),
+    webhookFile,
+    apiFile,
+  };
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

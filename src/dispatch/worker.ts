@@ -117,6 +117,7 @@ export function createWorker(ctx: AppContext): Worker {
       log.error({ err: error }, 'could not record a delivery attempt');
       return;
     }
+    ctx.deliveryMetrics.attemptFinished(delivery.handler, decision === undefined ? 'interrupted' : result.ok ? 'succeeded' : 'failed');
     const { statusCode, error } = result;
     if (result.ok) log.info({ durationMs, statusCode, externalId: result.externalId }, 'delivered');
     else if (decision?.status === 'failed') log.warn({ durationMs, statusCode, error, retryInMs: decision.delayMs }, 'delivery failed; will retry');

@@ -3,11 +3,12 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { EVENT_TYPES, payloadSchemas, type EventType } from '../chatlio/index.js';
+import { EVENT_TYPES, isEventType, payloadSchemas, type EventType } from '../chatlio/index.js';
 import { HttpProblem, fieldErrors } from '../errors.js';
 import { parseJson } from '../json.js';
 import { bearerToken, tokenChecker } from '../tokens.js';
 import { ingestEvent } from './pipeline.js';
+import { webhookOutcome } from '../metrics.js';
 
 type WebhookBody = { raw: Buffer; json: unknown };
 
@@ -25,6 +26,14 @@ function presentedToken(request: FastifyRequest): string | undefined {
 
 export const webhookRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const isWebhookToken = tokenChecker(ctx.tokens.webhook);
+  // The answer body says whether an event was a duplicate; the handler marks the request so the metrics hook can tell.
+  const duplicates = new WeakSet<FastifyRequest>();
+  app.addHook('onResponse', async (request, reply) => {
+    const type = request.routeOptions.url?.split('/').pop();
+    if (!type || !isEventType(type)) return;
+    ctx.metrics.webhookAnswered(type, webhookOutcome(reply.statusCode, duplicates.has(request)), reply.elapsedTime / 1000);
+  });
+
   app.addHook('onRequest', async (request) => {
     if (!isWebhookToken(presentedToken(request))) {
       throw new HttpProblem(401, 'missing or wrong webhook token', { headers: { 'www-authenticate': 'Bearer' } });
@@ -56,7 +65,9 @@ export const webhookRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app
       async (request) => {
         const body = request.body as WebhookBody | undefined;
         if (!body) throw new HttpProblem(400, 'request body is empty; expected a JSON object');
-        return receive(ctx, type, body);
+        const answer = await receive(ctx, type, body);
+        if (answer.duplicate) duplicates.add(request);
+        return answer;
       },
     );
   }

@@ -1,0 +1,202 @@
+// Reads the Dockerfile, .dockerignore and the docs' "Docker image facts" table, so verify:docker can replay and check them.
+import { parse as parseYaml } from 'yaml';
+
+export type Instruction = { keyword: string; args: string; line: number };
+export type Stage = { name: string; image: string; instructions: Instruction[] };
+export type Dockerfile = { args: Record<string, string>; stages: Stage[] };
+
+/** Instructions with continuation lines joined and comments dropped (a `#` comment only counts at a line's start). */
+export function parseInstructions(text: string): Instruction[] {
+  const instructions: Instruction[] = [];
+  let pending: { text: string; line: number } | undefined;
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trimEnd();
+    if (!pending && (line.trim() === '' || line.trimStart().startsWith('#'))) return;
+    if (pending && line.trimStart().startsWith('#')) return;
+    const continued = line.endsWith('\\');
+    const body = continued ? line.slice(0, -1) : line;
+    pending = pending ? { text: `${pending.text} ${body.trim()}`, line: pending.line } : { text: body.trim(), line: index + 1 };
+    if (continued) return;
+    const match = /^(\S+)\s*(.*)$/.exec(pending.text)!;
+    instructions.push({ keyword: match[1]!.toUpperCase(), args: match[2]!.trim(), line: pending.line });
+    pending = undefined;
+  });
+  if (pending) throw new Error(`Dockerfile line ${pending.line}: continuation runs off the end`);
+  return instructions;
+}
+
+const substitute = (text: string, args: Record<string, string>) =>
+  text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => args[braced ?? bare ?? ''] ?? whole);
+
+export function parseDockerfile(text: string): Dockerfile {
+  const args: Record<string, string> = {};
+  const stages: Stage[] = [];
+  for (const instruction of parseInstructions(text)) {
+    if (instruction.keyword === 'ARG' && stages.length === 0) {
+      const [name, value = ''] = instruction.args.split('=', 2) as [string, string?];
+      args[name.trim()] = value.trim();
+    } else if (instruction.keyword === 'FROM') {
+      const match = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
+      if (!match) throw new Error(`Dockerfile line ${instruction.line}: cannot read FROM ${instruction.args}`);
+      stages.push({ image: substitute(match[1]!, args), name: match[2] ?? String(stages.length), instructions: [] });
+    } else {
+      const stage = stages.at(-1);
+      if (!stage) throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before FROM`);
+      stage.instructions.push(instruction);
+    }
+  }
+  if (stages.length === 0) throw new Error('Dockerfile has no FROM');
+  return { args, stages };
+}
+
+/** The JSON-array ("exec") form of RUN/CMD/ENTRYPOINT/HEALTHCHECK CMD; undefined for the shell form. */
+export function execForm(args: string): string[] | undefined {
+  if (!args.startsWith('[')) return undefined;
+  const parsed = JSON.parse(args) as unknown;
+  if (!Array.isArray(parsed) || !parsed.every((part) => typeof part === 'string')) throw new Error(`not an exec form: ${args}`);
+  return parsed;
+}
+
+/** `ENV A=1 B=2` (and the legacy `ENV A 1`). Values with spaces must be quoted. */
+export function envPairs(args: string): Record<string, string> {
+  if (!args.includes('=')) {
+    const [name, ...rest] = args.split(/\s+/);
+    return { [name!]: rest.join(' ') };
+  }
+  const pairs: Record<string, string> = {};
+  for (const match of args.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+    pairs[match[1]!] = match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!;
+  }
+  return pairs;
+}
+
+export type Healthcheck = { options: Record<string, string>; command: string[] };
+
+export function parseHealthcheck(args: string): Healthcheck {
+  const options: Record<string, string> = {};
+  let rest = args;
+  for (let match = /^--([\w-]+)=(\S+)\s+/.exec(rest); match; match = /^--([\w-]+)=(\S+)\s+/.exec(rest)) {
+    options[match[1]!] = match[2]!;
+    rest = rest.slice(match[0].length);
+  }
+  if (!rest.startsWith('CMD ')) throw new Error(`HEALTHCHECK must be "CMD [...]": ${args}`);
+  const command = execForm(rest.slice(4).trim());
+  if (!command) throw new Error('HEALTHCHECK CMD must use the exec (JSON array) form, so it needs no shell');
+  return { options, command };
+}
+
+/** The last instruction of `keyword` in a stage. */
+export const last = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword).at(-1);
+
+export type ImageFacts = Record<string, string>;
+
+/** What the Dockerfile says about the image it builds, in the words of the "Docker image facts" table. */
+export function imageFacts(dockerfile: Dockerfile): ImageFacts {
+  const runtime = dockerfile.stages.at(-1)!;
+  const env = Object.assign({}, ...runtime.instructions.filter((i) => i.keyword === 'ENV').map((i) => envPairs(i.args))) as Record<string, string>;
+  const health = last(runtime, 'HEALTHCHECK');
+  const healthcheck = health ? parseHealthcheck(health.args) : undefined;
+  const entrypoint = execForm(last(runtime, 'ENTRYPOINT')?.args ?? '[]') ?? [];
+  const cmd = execForm(last(runtime, 'CMD')?.args ?? '[]') ?? [];
+  const init = /(^|\/)(tini|dumb-init)$/.exec(entrypoint[0] ?? '')?.[2] ?? 'none';
+  const probe = healthcheck?.command.join(' ').match(/\/(readyz|healthz)\b/)?.[0];
+  return {
+    stages: dockerfile.stages.map((stage) => stage.name).join(', '),
+    'base images': [...new Set(dockerfile.stages.map((stage) => stage.image))].join(', '),
+    user: last(runtime, 'USER')?.args ?? 'root',
+    volume: (execForm(last(runtime, 'VOLUME')?.args ?? '') ?? (last(runtime, 'VOLUME')?.args ?? 'none').split(/\s+/)).join(', '),
+    DATA_DIR: env.DATA_DIR ?? 'unset',
+    port: last(runtime, 'EXPOSE')?.args ?? 'none',
+    healthcheck: healthcheck ? `${healthcheck.command[0]} requests ${probe ?? '(no probe path)'}` : 'none',
+    'healthcheck timing': healthcheck
+      ? ['interval', 'timeout', 'start-period', 'retries'].map((name) => `${name} ${healthcheck.options[name] ?? 'default'}`).join(', ')
+      : 'none',
+    init,
+    command: [...entrypoint, ...cmd].join(' '),
+  };
+}
+
+/** The "Docker image facts" table: the first Markdown table after a heading containing those words. */
+export function documentedFacts(markdown: string): ImageFacts | undefined {
+  const lines = markdown.split('\n');
+  const heading = lines.findIndex((line) => /^#{1,6}\s.*Docker image facts/i.test(line));
+  if (heading < 0) return undefined;
+  const facts: ImageFacts = {};
+  let inTable = false;
+  for (const line of lines.slice(heading + 1)) {
+    if (/^#{1,6}\s/.test(line)) break;
+    if (!line.trim().startsWith('|')) {
+      if (inTable) break;
+      continue;
+    }
+    inTable = true;
+    const cells = line.trim().replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim().replace(/^`(.*)`$/, '$1'));
+    if (cells.length < 2 || /^:?-+:?$/.test(cells[0]!) || cells[0] === 'fact') continue;
+    facts[cells[0]!] = cells[1]!;
+  }
+  return facts;
+}
+
+/** Every disagreement between the Dockerfile and the docs, one line each; empty when they agree. */
+export function compareFacts(actual: ImageFacts, documented: ImageFacts): string[] {
+  const problems: string[] = [];
+  for (const [fact, value] of Object.entries(actual)) {
+    if (!(fact in documented)) problems.push(`"${fact}" is not documented (the Dockerfile says: ${value})`);
+    else if (documented[fact] !== value) problems.push(`"${fact}": the docs say ${documented[fact]}, the Dockerfile says ${value}`);
+  }
+  for (const fact of Object.keys(documented)) if (!(fact in actual)) problems.push(`"${fact}" is documented but not a fact this check knows`);
+  return problems;
+}
+
+/** Docker's .dockerignore rules: glob patterns, a path is excluded when it or a parent matches, the last match wins, `!` re-includes. */
+export function dockerignore(text: string): (path: string) => boolean {
+  const rules = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const include = line.startsWith('!');
+      const pattern = (include ? line.slice(1) : line).trim().replace(/^\/+|\/+$/g, '');
+      return { include, regex: globToRegex(pattern) };
+    });
+  return (path) => {
+    const parts = path.split('/');
+    const candidates = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+    let excluded = false;
+    for (const rule of rules) if (candidates.some((candidate) => rule.regex.test(candidate))) excluded = !rule.include;
+    return excluded;
+  };
+}
+
+function globToRegex(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*' && pattern[i + 1] === '*') {
+      source += '.*';
+      i++;
+      if (pattern[i + 1] === '/') i++;
+    } else if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+export type ComposeFacts = { volumeTarget?: string; configMount?: { source: string; target: string }; configFile?: string };
+
+/** The parts of docker-compose.yml that must agree with the image: the data volume and the mounted handlers file. */
+export function composeFacts(text: string): ComposeFacts {
+  const compose = parseYaml(text) as { services?: Record<string, { volumes?: string[]; environment?: Record<string, string> }> };
+  const service = Object.values(compose.services ?? {})[0];
+  if (!service) throw new Error('docker-compose.yml has no service');
+  const mounts = (service.volumes ?? []).map((volume) => {
+    const [source = '', target = ''] = volume.split(':');
+    return { source, target };
+  });
+  return {
+    volumeTarget: mounts.find((mount) => !mount.source.startsWith('.') && !mount.source.startsWith('/'))?.target,
+    configMount: mounts.find((mount) => mount.source.startsWith('.')),
+    configFile: service.environment?.CONFIG_FILE,
+  };
+}

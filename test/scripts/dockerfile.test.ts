@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  compareFacts,
+  composeFacts,
+  dockerignore,
+  documentedFacts,
+  imageFacts,
+  parseDockerfile,
+  parseInstructions,
+} from '../../scripts/docker/dockerfile.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+const read = (file: string) => readFileSync(join(repo, file), 'utf8');
+const docsWithFacts = () =>
+  ['README.md', 'docs/operations.md'].map((file) => join(repo, file)).find((file) => existsSync(file) && documentedFacts(readFileSync(file, 'utf8')));
+
+// The fast half of verify:docker, so drift fails `npm test` too; the slow half (build and run) is `npm run verify:docker`.
+describe('the Dockerfile against the docs', () => {
+  it('has exactly the facts the "Docker image facts" table states', () => {
+    const documented = documentedFacts(readFileSync(docsWithFacts()!, 'utf8'))!;
+    expect(compareFacts(imageFacts(parseDockerfile(read('Dockerfile'))), documented)).toEqual([]);
+  });
+
+  it('reports each drift on its own line: a changed volume, a fact missing from the docs, a fact the check does not know', () => {
+    const facts = imageFacts(parseDockerfile(read('Dockerfile')));
+    const documented: Record<string, string> = { ...facts, volume: '/var/lib/chatlio-relay', colour: 'blue' };
+    delete documented.port;
+    expect(compareFacts(facts, documented)).toEqual([
+      `"volume": the docs say /var/lib/chatlio-relay, the Dockerfile says ${facts.volume}`,
+      `"port" is not documented (the Dockerfile says: ${facts.port})`,
+      '"colour" is documented but not a fact this check knows',
+    ]);
+  });
+
+  it('derives the facts from a Dockerfile: stages, ARG-substituted images, user, volume, healthcheck, init', () => {
+    const dockerfile = parseDockerfile(`ARG BASE=node:22-slim
+FROM \${BASE} AS build
+RUN npm ci
+FROM \${BASE} AS runtime
+ENV DATA_DIR=/srv/data PORT=8080
+USER 1001
+VOLUME ["/srv/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=10s \\
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz')"]
+ENTRYPOINT ["node", "cli.js"]
+CMD ["serve"]
+`);
+    expect(imageFacts(dockerfile)).toEqual({
+      stages: 'build, runtime',
+      'base images': 'node:22-slim',
+      user: '1001',
+      volume: '/srv/data',
+      DATA_DIR: '/srv/data',
+      port: '8080',
+      healthcheck: 'node requests /healthz',
+      'healthcheck timing': 'interval 10s, timeout default, start-period default, retries default',
+      init: 'none',
+      command: 'node cli.js serve',
+    });
+  });
+
+  it('joins continuation lines and skips comments inside them', () => {
+    expect(parseInstructions('RUN a \\\n# note\n && b\nUSER x\n')).toEqual([
+      { keyword: 'RUN', args: 'a && b', line: 1 },
+      { keyword: 'USER', args: 'x', line: 4 },
+    ]);
+  });
+});
+
+describe('.dockerignore', () => {
+  const ignored = dockerignore(read('.dockerignore'));
+
+  it('keeps tests, data, node_modules, .git, docs and invalid fixtures out of the build context', () => {
+    for (const path of ['test/metrics.test.ts', 'data/chatlio-relay.sqlite', 'node_modules/fastify/package.json', '.git/HEAD', 'dist/cli.js', 'docs/operations.md', 'fixtures/invalid/truncated.json', '.env']) {
+      expect(ignored(path), path).toBe(true);
+    }
+  });
+
+  it('lets in what the build copies', () => {
+    for (const path of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/cli.ts', 'src/store/migrations/001_events.sql', 'fixtures/valid/transcript/documented.json']) {
+      expect(ignored(path), path).toBe(false);
+    }
+  });
+
+  it('follows Docker’s rules: parents match, the last match wins, ** spans directories', () => {
+    const rules = dockerignore('**/*.log\nsecret\n!secret/public\n');
+    expect(rules('a/b/c.log')).toBe(true);
+    expect(rules('secret/key')).toBe(true);
+    expect(rules('secret/public/file')).toBe(false);
+    expect(rules('src/app.ts')).toBe(false);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('mounts its named volume on the image’s DATA_DIR and the example handlers file on CONFIG_FILE', () => {
+    const compose = composeFacts(read('docker-compose.yml'));
+    expect(compose.volumeTarget).toBe(imageFacts(parseDockerfile(read('Dockerfile'))).DATA_DIR);
+    expect(compose.configMount?.target).toBe(compose.configFile);
+    expect(existsSync(join(repo, compose.configMount!.source))).toBe(true);
+  });
+});
