@@ -8,6 +8,11 @@ import { healthRoutes } from './health.js';
 import { webhookRoutes } from './ingest/routes.js';
 import { requireApiToken } from './api/auth.js';
 import { eventRoutes } from './api/events.js';
+import { conversationRoutes } from './api/conversations.js';
+import { rejectionRoutes } from './api/rejections.js';
+import { statsRoutes } from './api/stats.js';
+import { visitorRoutes } from './api/visitors.js';
+import { registerOpenApi } from './openapi.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -26,12 +31,17 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  await registerOpenApi(app);
   await app.register(healthRoutes, { ctx });
   await app.register(webhookRoutes, { ctx, prefix: '/webhooks/chatlio' });
   await app.register(
     async (api) => {
       requireApiToken(api, ctx.tokens.api);
       await api.register(eventRoutes, { ctx });
+      await api.register(conversationRoutes, { ctx });
+      await api.register(rejectionRoutes, { ctx });
+      await api.register(statsRoutes, { ctx });
+      await api.register(visitorRoutes, { ctx });
     },
     { prefix: '/api' },
   );

@@ -4,6 +4,9 @@ import type { Config } from './config.js';
 import { DB_FILE, openDb, type Db } from './store/db.js';
 import { eventStore, type EventStore } from './store/events.js';
 import { rejectionStore, type RejectionStore } from './store/rejections.js';
+import { searchStore, type SearchStore } from './store/search.js';
+import { eventQueries, type EventQueries } from './store/event-queries.js';
+import { statsStore, type StatsStore } from './store/stats.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { resolveTokens, type Tokens } from './tokens.js';
 import type { Logger } from './logger.js';
@@ -16,6 +19,9 @@ export type AppContext = {
   committer: GroupCommitter;
   events: EventStore;
   rejections: RejectionStore;
+  search: SearchStore;
+  queries: EventQueries;
+  stats: StatsStore;
 };
 
 export function dbPath(config: Config): string {
@@ -25,6 +31,7 @@ export function dbPath(config: Config): string {
 export function createContext(config: Config, logger: Logger): AppContext {
   const tokens = resolveTokens(config.dataDir, config);
   const db = openDb(dbPath(config), { synchronous: config.dbSynchronous, busyTimeoutMs: config.dbBusyTimeoutMs });
+  const queries = eventQueries(db);
   return {
     config,
     tokens,
@@ -33,6 +40,9 @@ export function createContext(config: Config, logger: Logger): AppContext {
     committer: new GroupCommitter(db),
     events: eventStore(db),
     rejections: rejectionStore(db, { max: config.rejectionsMax }),
+    search: searchStore(db),
+    queries,
+    stats: statsStore(db, queries),
   };
 }
 

@@ -1,6 +1,7 @@
 // How a stored event looks over the API: indexed fields up front, the validated payload in full.
 import { z } from 'zod';
-import { EVENT_TYPES, payloadSchemas } from '../chatlio/index.js';
+import { EVENT_TYPES, payloadSchemas, type Payload } from '../chatlio/index.js';
+import { summarize } from '../chatlio/summary.js';
 import { parseJson } from '../json.js';
 import type { EventRow } from '../store/events.js';
 
@@ -11,6 +12,7 @@ export const eventJsonSchema = z.object({
   conversationUUID: z.string().nullable(),
   visitor: z.object({ uuid: z.string().nullable(), email: z.string().nullable(), name: z.string().nullable() }),
   rating: z.enum(['up', 'down']).nullable(),
+  summary: z.string().describe('one line saying who did what, for people'),
   payload: z.record(z.string(), z.unknown()).describe('the body as received, parsed; JSON-in-string fields decoded'),
 });
 
@@ -24,6 +26,7 @@ export function parsePayload(row: Pick<EventRow, 'type' | 'raw'>): Record<string
 }
 
 export function toEventJson(row: EventRow): EventJson {
+  const payload = parsePayload(row);
   return {
     id: row.id,
     type: row.type,
@@ -31,6 +34,7 @@ export function toEventJson(row: EventRow): EventJson {
     conversationUUID: row.conversationUUID,
     visitor: { uuid: row.visitorUUID, email: row.visitorEmail, name: row.visitorName },
     rating: row.rating,
-    payload: parsePayload(row),
+    summary: summarize(row.type, payload as Payload),
+    payload,
   };
 }

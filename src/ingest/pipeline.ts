@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { identify, type EventType, type Payload } from '../chatlio/index.js';
 import { formatEventId } from '../store/events.js';
+import { searchableOf } from '../chatlio/searchable.js';
 
 export type IngestResult = { id: string; seq: number; duplicate: boolean };
 
@@ -14,8 +15,12 @@ export async function ingestEvent(
   // The route is part of the identity: the same bytes on another route are another event.
   const bodySha256 = createHash('sha256').update(event.type).update('\n').update(event.raw).digest();
   const identity = identify(event.type, event.payload);
-  const { seq, duplicate } = await ctx.committer.run(() =>
-    ctx.events.insert({ type: event.type, receivedAt: event.receivedAt, raw: event.raw, bodySha256, identity }),
-  );
+  const searchable = searchableOf(event.type, event.payload);
+  const { seq, duplicate } = await ctx.committer.run(() => {
+    const stored = ctx.events.insert({ type: event.type, receivedAt: event.receivedAt, raw: event.raw, bodySha256, identity });
+    // The full-text row and tags commit with the event, so search never sees an event half-indexed.
+    if (!stored.duplicate) ctx.search.index(stored.seq, searchable);
+    return stored;
+  });
   return { id: formatEventId(seq), seq, duplicate };
 }

@@ -1,0 +1,71 @@
+// Streams every matching event as NDJSON or CSV in keyset pages: memory stays flat whatever the row count.
+import { Readable } from 'node:stream';
+import type { EventQueries, EventFilter } from '../store/event-queries.js';
+import { toEventJson, type EventJson } from './event-json.js';
+
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+// Each page is read in one short statement and released before the next, so no read transaction stays open while
+// the client is slow (the WAL can checkpoint) and a paused download holds nothing but the last seq.
+const PAGE_SIZE = 500;
+
+export const CSV_COLUMNS = [
+  'id',
+  'type',
+  'receivedAt',
+  'conversationUUID',
+  'visitorUUID',
+  'visitorEmail',
+  'visitorName',
+  'rating',
+  'summary',
+  'payload',
+] as const;
+
+// Spreadsheet programs run a cell starting with one of these as a formula (OWASP "CSV injection").
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV field: defused against formulas, quoted when it holds a separator, quote or line break. */
+export function csvField(value: string | null): string {
+  if (value === null) return '';
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+function csvRow(event: EventJson): string {
+  const cells = [
+    event.id,
+    event.type,
+    event.receivedAt,
+    event.conversationUUID,
+    event.visitor.uuid,
+    event.visitor.email,
+    event.visitor.name,
+    event.rating,
+    event.summary,
+    JSON.stringify(event.payload),
+  ];
+  return `${cells.map(csvField).join(',')}\r\n`;
+}
+
+async function* lines(queries: EventQueries, filter: EventFilter, format: ExportFormat): AsyncGenerator<string> {
+  if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+  let before: number | undefined;
+  for (;;) {
+    const page = queries.list(filter, { before, limit: PAGE_SIZE });
+    let chunk = '';
+    for (const row of page.rows) {
+      const event = toEventJson(row);
+      chunk += format === 'csv' ? csvRow(event) : `${JSON.stringify(event)}\n`;
+    }
+    if (chunk !== '') yield chunk;
+    if (page.next === null) return;
+    before = page.next;
+  }
+}
+
+/** A byte stream of every event matching `filter`, newest first, as of when the export started. */
+export function exportStream(queries: EventQueries, filter: EventFilter, format: ExportFormat): Readable {
+  return Readable.from(lines(queries, filter, format), { objectMode: false, highWaterMark: 64 * 1024 });
+}

@@ -1,0 +1,115 @@
+// /api/stats: counts by type and by day over a range, ratings, and the median time to a first agent answer.
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { EVENT_TYPES, type EventType, type Message } from '../chatlio/index.js';
+import { parseJson } from '../json.js';
+import type { Range } from '../store/stats.js';
+import { eventFilterQuery, badParameter } from './event-filter.js';
+
+const DEFAULT_DAYS = 30;
+const MAX_DAYS = 366;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const countsByType = z.object(Object.fromEntries(EVENT_TYPES.map((type) => [type, z.number().int()])) as Record<EventType, z.ZodNumber>);
+
+const statsSchema = z.object({
+  since: z.string(),
+  until: z.string(),
+  total: z.number().int(),
+  byType: countsByType,
+  byDay: z.array(z.object({ day: z.string().describe('YYYY-MM-DD, UTC'), total: z.number().int(), byType: countsByType })),
+  ratings: z.object({ up: z.number().int(), down: z.number().int() }),
+  firstResponse: z.object({
+    medianSeconds: z.number().nullable().describe('median time from the first visitor message to the first agent message'),
+    transcripts: z.number().int().describe('transcripts that had both, which the median is taken over'),
+  }),
+  deliveries: z
+    .record(z.string(), z.number().int())
+    .nullable()
+    .describe('deliveries by status; null when this build has no dispatch'),
+});
+
+const zeroes = () => Object.fromEntries(EVENT_TYPES.map((type) => [type, 0])) as Record<EventType, number>;
+
+/** Seconds from the first visitor message to the first agent message after it, by Slack ts; undefined without both. */
+export function firstResponseSeconds(messages: Message[]): number | undefined {
+  const timed = messages
+    .map((message) => ({ at: Number.parseFloat(message.ts ?? ''), visitor: message.isVisitorMsg === true }))
+    .filter((message) => Number.isFinite(message.at))
+    .sort((a, b) => a.at - b.at);
+  const asked = timed.find((message) => message.visitor);
+  const answered = asked && timed.find((message) => !message.visitor && message.at >= asked.at);
+  return asked && answered ? Math.round((answered.at - asked.at) * 1000) / 1000 : undefined;
+}
+
+export function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Delivery counts by status over the range. Dispatch is not part of this build, so there is nothing to count yet:
+ * wire this to the deliveries store when dispatch is merged.
+ */
+export function deliveryCountsByStatus(_ctx: AppContext, _range: Range): Record<string, number> | null {
+  return null;
+}
+
+function medianFirstResponse(ctx: AppContext, range: Range) {
+  const seconds: number[] = [];
+  for (const raw of ctx.stats.transcriptBodies(range)) {
+    const payload = parseJson(raw.toString('utf8')) as { messages?: unknown };
+    if (!Array.isArray(payload.messages)) continue;
+    const value = firstResponseSeconds(payload.messages.filter((m): m is Message => typeof m === 'object' && m !== null));
+    if (value !== undefined) seconds.push(value);
+  }
+  return { medianSeconds: median(seconds), transcripts: seconds.length };
+}
+
+export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/stats',
+    {
+      schema: {
+        summary: 'Counts by type and day, ratings and median first-response time for a range',
+        description: `The range defaults to the last ${DEFAULT_DAYS} days and may span at most ${MAX_DAYS} days.`,
+        tags: ['stats'],
+        querystring: z.strictObject({ since: eventFilterQuery.since, until: eventFilterQuery.until }),
+        response: { 200: statsSchema },
+      },
+    },
+    async (request) => {
+      const until = request.query.until ?? Date.now();
+      const since = request.query.since ?? until - DEFAULT_DAYS * DAY_MS;
+      if (since >= until) throw badParameter('since', 'must be before until');
+      if (until - since > MAX_DAYS * DAY_MS) throw badParameter('since', `the range may span at most ${MAX_DAYS} days`);
+      const range = { since, until };
+
+      const byType = zeroes();
+      const days = new Map<string, { day: string; total: number; byType: Record<EventType, number> }>();
+      let total = 0;
+      for (const row of ctx.stats.countsByTypeAndDay(range)) {
+        let day = days.get(row.day);
+        if (!day) days.set(row.day, (day = { day: row.day, total: 0, byType: zeroes() }));
+        day.byType[row.type] += row.n;
+        day.total += row.n;
+        byType[row.type] += row.n;
+        total += row.n;
+      }
+      return {
+        since: new Date(since).toISOString(),
+        until: new Date(until).toISOString(),
+        total,
+        byType,
+        byDay: [...days.values()],
+        ratings: ctx.stats.ratings(range),
+        firstResponse: medianFirstResponse(ctx, range),
+        deliveries: deliveryCountsByStatus(ctx, range),
+      };
+    },
+  );
+};
