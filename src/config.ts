@@ -25,6 +25,7 @@ const envSchema = z.object({
   DB_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   REJECTIONS_MAX: z.coerce.number().int().min(1).default(10_000),
+  RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
 });
 
 export type Config = {
@@ -43,6 +44,8 @@ export type Config = {
   dbSynchronous: 'full' | 'normal';
   dbBusyTimeoutMs: number;
   rejectionsMax: number;
+  /** Events older than this many days are deleted; undefined keeps them forever. */
+  retentionDays?: number;
 };
 
 export class ConfigError extends Error {
@@ -74,5 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbSynchronous: e.DB_SYNCHRONOUS,
     dbBusyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
     rejectionsMax: e.REJECTIONS_MAX,
+    retentionDays: e.RETENTION_DAYS,
   };
 }

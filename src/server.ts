@@ -5,6 +5,7 @@ import { createLogger } from './logger.js';
 import { createContext, closeContext, type AppContext } from './context.js';
 import { buildApp } from './app.js';
 import { formatWebhookUrls } from './urls.js';
+import { startRetention, type RetentionJob } from './retention.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -29,7 +30,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     process.exit(1);
   }
   const app = await buildApp(ctx);
-  closeOnSignals(app, ctx);
+  const retention = startRetention(ctx);
+  closeOnSignals(app, ctx, retention);
   await app.listen({ port: config.port, host: config.host });
 
   if (ctx.tokens.generated) {
@@ -40,7 +42,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
 }
 
-function closeOnSignals(app: FastifyInstance, ctx: AppContext): void {
+function closeOnSignals(app: FastifyInstance, ctx: AppContext, retention: RetentionJob): void {
   let closing = false;
   const close = (signal: NodeJS.Signals) => {
     if (closing) return;
@@ -53,6 +55,7 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext): void {
     force.unref();
     app
       .close()
+      .then(() => retention.stop())
       .then(() => {
         closeContext(ctx);
         app.log.info('stopped');
