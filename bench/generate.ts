@@ -198,28 +198,33 @@ export function ensureDatabase(dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT
   const start = end - DAYS * 24 * 60 * 60 * 1000;
   const step = (end - start) / count;
   let made = 0;
+  // Random picks sometimes repeat a body byte for byte; those are duplicates to the store, so only new events count.
   const insertBatch = db.transaction((batch: Generated[]) => {
     for (const event of batch) {
+      if (made >= count) return;
       const raw = Buffer.from(JSON.stringify(event.payload));
       const receivedAt = Math.floor(start + made * step);
-      made++;
       const bodySha256 = createHash('sha256').update(event.type).update('\n').update(raw).digest();
       const payload = event.payload as Payload;
       const stored = events.insert({ type: event.type, receivedAt, raw, bodySha256, identity: identify(event.type, payload) });
-      if (!stored.duplicate) search.index(stored.seq, searchableOf(event.type, payload));
+      if (stored.duplicate) continue;
+      search.index(stored.seq, searchableOf(event.type, payload));
+      made++;
     }
   });
-  const batch: Generated[] = [];
-  while (made + batch.length < count) {
-    const visitor = rng.pick(visitors);
-    const atSec = Math.floor((start + (made + batch.length) * step) / 1000);
-    batch.push(...(rng.chance(0.12) ? [offline(rng, visitor)] : chat(rng, visitor, atSec)));
-    if (batch.length >= BATCH) {
-      insertBatch(batch.splice(0, Math.min(batch.length, count - made)));
-      if (made % 100_000 < BATCH) process.stdout.write(`  ${made} events, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  let reported = 0;
+  while (made < count) {
+    const batch: Generated[] = [];
+    while (batch.length < BATCH) {
+      const atSec = Math.floor((start + (made + batch.length) * step) / 1000);
+      batch.push(...(rng.chance(0.12) ? [offline(rng, rng.pick(visitors))] : chat(rng, rng.pick(visitors), atSec)));
+    }
+    insertBatch(batch);
+    if (made - reported >= 100_000) {
+      reported = made;
+      process.stdout.write(`  ${made} events, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     }
   }
-  if (batch.length > 0) insertBatch(batch.slice(0, count - made));
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   process.stdout.write(`generated ${made} events in ${((Date.now() - started) / 1000).toFixed(0)} s into ${path}\n`);

@@ -24,5 +24,6 @@ CREATE TABLE event_tags (
 CREATE INDEX event_tags_seq ON event_tags (seq);
 
 -- Ratings are rare (rated transcripts and feedback) and stored after the raw body, so scanning for them is slow:
--- a partial index costs only the rated events.
-CREATE INDEX events_rating ON events (rating, seq) WHERE rating IS NOT NULL;
+-- a partial index costs only the rated events. type rides along so "rating + type" is checked without reading rows
+-- (a rating=up&type=unanswered page that matches nothing: 290 ms → 20 ms on 1,000,000 events).
+CREATE INDEX events_rating ON events (rating, seq, type) WHERE rating IS NOT NULL;
