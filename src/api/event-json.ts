@@ -1,6 +1,7 @@
 // How a stored event looks over the API: indexed fields up front, the validated payload in full.
 import { z } from 'zod';
-import { EVENT_TYPES, payloadSchemas, type Payload } from '../chatlio/index.js';
+import { EVENT_TYPES, type Payload } from '../chatlio/index.js';
+import { decodeStored } from '../chatlio/stored.js';
 import { summarize } from '../chatlio/summary.js';
 import { parseJson } from '../json.js';
 import type { EventRow } from '../store/events.js';
@@ -18,11 +19,10 @@ export const eventJsonSchema = z.object({
 
 export type EventJson = z.infer<typeof eventJsonSchema>;
 
-/** The stored bytes passed the schema when they arrived, so parsing them again cannot fail short of a schema change. */
+/** The stored bytes passed the schema when they arrived: only its transforms are applied again (see decodeStored). */
 export function parsePayload(row: Pick<EventRow, 'type' | 'raw'>): Record<string, unknown> {
   const json = parseJson(row.raw.toString('utf8'));
-  const result = payloadSchemas[row.type].safeParse(json);
-  return (result.success ? result.data : json) as Record<string, unknown>;
+  return decodeStored(row.type, json) ?? (json as Record<string, unknown>);
 }
 
 export function toEventJson(row: EventRow): EventJson {
