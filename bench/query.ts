@@ -135,9 +135,9 @@ async function timeExport(dataDir: string, format: 'ndjson' | 'csv') {
     let bytes = 0;
     let lines = 0;
     for await (const chunk of response.body!) {
-      const buffer = chunk as Uint8Array;
+      const buffer = Buffer.from(chunk as Uint8Array);
       bytes += buffer.byteLength;
-      for (const byte of buffer) if (byte === 10) lines++;
+      for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) lines++;
     }
     const seconds = (performance.now() - started) / 1000;
     return { format, seconds, bytes, lines, peakRssMb: peakRssMb(server.child.pid!), idleRssMb: idleRss };

@@ -22,11 +22,40 @@ export type EventJson = z.infer<typeof eventJsonSchema>;
 /** The stored bytes passed the schema when they arrived: only its transforms are applied again (see decodeStored). */
 export function parsePayload(row: Pick<EventRow, 'type' | 'raw'>): Record<string, unknown> {
   const json = parseJson(row.raw.toString('utf8'));
-  return decodeStored(row.type, json) ?? (json as Record<string, unknown>);
+  return decodeStored(row.type, json)?.payload ?? (json as Record<string, unknown>);
 }
 
 export function toEventJson(row: EventRow): EventJson {
   const payload = parsePayload(row);
+  return { ...eventHead(row, payload), payload };
+}
+
+// Text that secure-json-parse might have changed (prototype keys, possibly \u-escaped), or that is not one line.
+const NOT_VERBATIM = /[\r\n]|\\u|__proto__|constructor/;
+
+/**
+ * The event without its payload, and the payload as JSON text, for lists and exports. When the stored body is one
+ * line and parsing changed nothing, it already spells the payload, so it is used as is instead of serialised again:
+ * the biggest cost of a page. (A body with a repeated key keeps both copies; parsers that let the last one win, as
+ * JavaScript's does, read it as the parsed payload has it.)
+ */
+export function eventJsonParts(row: EventRow): { head: Omit<EventJson, 'payload'>; payloadText: string } {
+  const text = row.raw.toString('utf8');
+  const json = parseJson(text);
+  const stored = decodeStored(row.type, json);
+  const payload = stored?.payload ?? (json as Record<string, unknown>);
+  const head = eventHead(row, payload);
+  const verbatim = stored !== undefined && !stored.decoded && !NOT_VERBATIM.test(text);
+  return { head, payloadText: verbatim ? text.trim() : JSON.stringify(payload) };
+}
+
+/** The same JSON as toEventJson gives, as one line of text. */
+export function toEventJsonText(row: EventRow): string {
+  const { head, payloadText } = eventJsonParts(row);
+  return `${JSON.stringify(head).slice(0, -1)},"payload":${payloadText}}`;
+}
+
+function eventHead(row: EventRow, payload: Record<string, unknown>): Omit<EventJson, 'payload'> {
   return {
     id: row.id,
     type: row.type,
@@ -35,6 +64,5 @@ export function toEventJson(row: EventRow): EventJson {
     visitor: { uuid: row.visitorUUID, email: row.visitorEmail, name: row.visitorName },
     rating: row.rating,
     summary: summarize(row.type, payload as Payload),
-    payload,
   };
 }

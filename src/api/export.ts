@@ -1,7 +1,8 @@
 // Streams every matching event as NDJSON or CSV in keyset pages: memory stays flat whatever the row count.
 import { Readable } from 'node:stream';
 import type { EventQueries, EventFilter } from '../store/event-queries.js';
-import { toEventJson, type EventJson } from './event-json.js';
+import { eventJsonParts, toEventJsonText } from './event-json.js';
+import type { EventRow } from '../store/events.js';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -33,18 +34,19 @@ export function csvField(value: string | null): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-function csvRow(event: EventJson): string {
+function csvRow(row: EventRow): string {
+  const { head, payloadText } = eventJsonParts(row);
   const cells = [
-    event.id,
-    event.type,
-    event.receivedAt,
-    event.conversationUUID,
-    event.visitor.uuid,
-    event.visitor.email,
-    event.visitor.name,
-    event.rating,
-    event.summary,
-    JSON.stringify(event.payload),
+    head.id,
+    head.type,
+    head.receivedAt,
+    head.conversationUUID,
+    head.visitor.uuid,
+    head.visitor.email,
+    head.visitor.name,
+    head.rating,
+    head.summary,
+    payloadText,
   ];
   return `${cells.map(csvField).join(',')}\r\n`;
 }
@@ -55,10 +57,7 @@ async function* lines(queries: EventQueries, filter: EventFilter, format: Export
   for (;;) {
     const page = queries.list(filter, { before, limit: PAGE_SIZE });
     let chunk = '';
-    for (const row of page.rows) {
-      const event = toEventJson(row);
-      chunk += format === 'csv' ? csvRow(event) : `${JSON.stringify(event)}\n`;
-    }
+    for (const row of page.rows) chunk += format === 'csv' ? csvRow(row) : `${toEventJsonText(row)}\n`;
     if (chunk !== '') yield chunk;
     if (page.next === null) return;
     before = page.next;

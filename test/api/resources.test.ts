@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '@readme/openapi-parser';
 import { apiHeaders, createTestApp, manifest, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
 import { csvField } from '../../src/api/export.js';
+import { pageSchema } from '../../src/api/events.js';
 import { notification, offlineMessage, store, transcript, visitor } from './seed.js';
 
 let t: TestApp;
@@ -15,23 +16,32 @@ afterAll(async () => {
 const get = (url: string) => t.app.inject({ url, headers: apiHeaders });
 
 describe('every fixture', () => {
-  it('is listed, exported and read back byte for byte', async () => {
+  it('is listed and exported as the same event JSON the single-event route gives, and read back byte for byte', async () => {
     const fresh = await createTestApp();
     try {
       const stored = new Map<string, Buffer>();
       for (const entry of manifest().filter((m) => m.expect === 200)) {
-        const body = readFixture(entry.file);
-        const { id } = (await postWebhook(fresh.app, entry.type, body)).json<{ id: string }>();
-        stored.set(id, body);
+        const pretty = readFixture(entry.file);
+        // Compact bodies take the list's verbatim path, pretty-printed ones the re-serialised path: both must agree.
+        const compact = Buffer.from(JSON.stringify(JSON.parse(pretty.toString('utf8'))));
+        for (const body of [pretty, compact]) {
+          const { id } = (await postWebhook(fresh.app, entry.type, body)).json<{ id: string }>();
+          stored.set(id, body);
+        }
       }
-      const listed = (await fresh.app.inject({ url: '/api/events?limit=500', headers: apiHeaders })).json<{ data: Array<{ id: string; summary: string }> }>();
+      const response = await fresh.app.inject({ url: '/api/events?limit=500', headers: apiHeaders });
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      const listed = pageSchema.parse(JSON.parse(response.body));
       expect(new Set(listed.data.map((event) => event.id))).toEqual(new Set(stored.keys()));
-      for (const event of listed.data) expect(event.summary).not.toMatch(/[\r\n]/);
-      const exported = await fresh.app.inject({ url: '/api/events/export', headers: apiHeaders });
-      expect(exported.body.trimEnd().split('\n')).toHaveLength(stored.size);
-      for (const [id, body] of stored) {
-        const raw = await fresh.app.inject({ url: `/api/events/${id}/raw`, headers: apiHeaders });
-        expect(raw.rawPayload.equals(body), id).toBe(true);
+      const exported = (await fresh.app.inject({ url: '/api/events/export', headers: apiHeaders })).body.trimEnd().split('\n');
+      expect(exported).toHaveLength(stored.size);
+      for (const [index, event] of listed.data.entries()) {
+        expect(event.summary).not.toMatch(/[\r\n]/);
+        const single = await fresh.app.inject({ url: `/api/events/${event.id}`, headers: apiHeaders });
+        expect(JSON.parse(JSON.stringify(event)), event.id).toEqual(single.json());
+        expect(JSON.parse(exported[index]!), event.id).toEqual(single.json());
+        const raw = await fresh.app.inject({ url: `/api/events/${event.id}/raw`, headers: apiHeaders });
+        expect(raw.rawPayload.equals(stored.get(event.id)!), event.id).toBe(true);
       }
     } finally {
       await fresh.close();
