@@ -7,13 +7,16 @@ import type Database from 'better-sqlite3';
 import { DB_FILE, openDb } from '../src/store/db.js';
 import { eventQueries, type EventFilter } from '../src/store/event-queries.js';
 import { toFtsQuery } from '../src/store/search.js';
-import { toEventJson } from '../src/api/event-json.js';
+import { toEventJsonText } from '../src/api/event-json.js';
 import { DEFAULT_DATA_DIR, DEFAULT_COUNT, ensureDatabase } from './generate.js';
 import { freePort, waitFor } from '../test/helpers/server.js';
 
 const API_TOKEN = 'bench-api-token-0123456789abcdefghij';
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const ROUNDS = Number(process.env.ROUNDS ?? 200);
+// PARTS=latency or PARTS=export runs one half; EXPORT_FORMATS=ndjson limits the export runs.
+const PARTS = (process.env.PARTS ?? 'latency,export').split(',');
+const EXPORT_FORMATS = (process.env.EXPORT_FORMATS ?? 'ndjson,csv').split(',') as Array<'ndjson' | 'csv'>;
 const WARMUP = 20;
 const DAY = 86_400_000;
 
@@ -116,7 +119,7 @@ function timeStore(queries: ReturnType<typeof eventQueries>, scenario: Scenario)
     const started = performance.now();
     const rows = request.conversation ? queries.conversation(request.conversation) : queries.list(request.filter!, { before: request.before, limit: 50 }).rows;
     const queried = performance.now();
-    rows.map(toEventJson);
+    rows.map(toEventJsonText);
     const done = performance.now();
     if (i >= WARMUP) {
       sql.push(queried - started);
@@ -154,11 +157,11 @@ async function main() {
   const queries = eventQueries(db);
   console.log(`query benchmark on ${events.toLocaleString('en')} events (${dataDir}), ${ROUNDS} requests a scenario after ${WARMUP} warm-up\n`);
 
-  const server = await startServer(dataDir);
   const rows: string[] = [];
+  const server = PARTS.includes('latency') ? await startServer(dataDir) : undefined;
   try {
-    for (const scenario of scenarios(db, maxSeq)) {
-      const http = summarise(await timeHttp(server, scenario));
+    for (const scenario of server ? scenarios(db, maxSeq) : []) {
+      const http = summarise(await timeHttp(server!, scenario));
       const store = timeStore(queries, scenarios(db, maxSeq).find((s) => s.name === scenario.name)!);
       rows.push(
         `| ${scenario.name} | ${http.p50.toFixed(2)} | ${http.p95.toFixed(2)} | ${store.sql.p50.toFixed(2)} | ${store.sql.p95.toFixed(2)} | ${store.json.p95.toFixed(2)} |`,
@@ -166,18 +169,18 @@ async function main() {
       console.log(rows.at(-1));
     }
   } finally {
-    await stopServer(server);
+    if (server) await stopServer(server);
   }
   db.close();
 
   const exports = [];
-  for (const format of ['ndjson', 'csv'] as const) {
+  for (const format of PARTS.includes('export') ? EXPORT_FORMATS : []) {
     const result = await timeExport(dataDir, format);
     exports.push(`| ${format} | ${result.lines.toLocaleString('en')} | ${(result.bytes / 1e9).toFixed(2)} GB | ${result.seconds.toFixed(1)} s | ${result.peakRssMb.toFixed(0)} MB (idle ${result.idleRssMb.toFixed(0)} MB) |`);
     console.log(exports.at(-1));
   }
 
-  console.log(`\n| scenario (limit 50) | HTTP p50 ms | HTTP p95 ms | SQL p50 ms | SQL p95 ms | SQL+JSON p95 ms |\n|---|---|---|---|---|---|`);
+  console.log(`\n| scenario (limit 50) | HTTP p50 ms | HTTP p95 ms | SQL p50 ms | SQL p95 ms | SQL+JSON text p95 ms |\n|---|---|---|---|---|---|`);
   for (const row of rows) console.log(row);
   console.log(`\n| export | lines | size | time | server peak RSS |\n|---|---|---|---|---|`);
   for (const row of exports) console.log(row);

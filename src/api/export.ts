@@ -8,8 +8,10 @@ export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 // Each page is read in one short statement and released before the next, so no read transaction stays open while
-// the client is slow (the WAL can checkpoint) and a paused download holds nothing but the last seq.
-const PAGE_SIZE = 500;
+// the client is slow (the WAL can checkpoint) and a paused download holds nothing but the last seq. Chunks are kept
+// small so the strings die young instead of piling up in the old generation (peak RSS).
+const PAGE_SIZE = 200;
+const ROWS_PER_CHUNK = 25;
 
 export const CSV_COLUMNS = [
   'id',
@@ -56,9 +58,11 @@ async function* lines(queries: EventQueries, filter: EventFilter, format: Export
   let before: number | undefined;
   for (;;) {
     const page = queries.list(filter, { before, limit: PAGE_SIZE });
-    let chunk = '';
-    for (const row of page.rows) chunk += format === 'csv' ? csvRow(row) : `${toEventJsonText(row)}\n`;
-    if (chunk !== '') yield chunk;
+    for (let start = 0; start < page.rows.length; start += ROWS_PER_CHUNK) {
+      let chunk = '';
+      for (const row of page.rows.slice(start, start + ROWS_PER_CHUNK)) chunk += format === 'csv' ? csvRow(row) : `${toEventJsonText(row)}\n`;
+      yield chunk;
+    }
     if (page.next === null) return;
     before = page.next;
   }
