@@ -3,8 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { EVENT_TYPES, type EventType, type Message } from '../chatlio/index.js';
-import { parseJson } from '../json.js';
+import { EVENT_TYPES, type EventType } from '../chatlio/index.js';
 import type { Range } from '../store/stats.js';
 import { eventFilterQuery, badParameter } from './event-filter.js';
 
@@ -33,17 +32,6 @@ const statsSchema = z.object({
 
 const zeroes = () => Object.fromEntries(EVENT_TYPES.map((type) => [type, 0])) as Record<EventType, number>;
 
-/** Seconds from the first visitor message to the first agent message after it, by Slack ts; undefined without both. */
-export function firstResponseSeconds(messages: Message[]): number | undefined {
-  const timed = messages
-    .map((message) => ({ at: Number.parseFloat(message.ts ?? ''), visitor: message.isVisitorMsg === true }))
-    .filter((message) => Number.isFinite(message.at))
-    .sort((a, b) => a.at - b.at);
-  const asked = timed.find((message) => message.visitor);
-  const answered = asked && timed.find((message) => !message.visitor && message.at >= asked.at);
-  return asked && answered ? Math.round((answered.at - asked.at) * 1000) / 1000 : undefined;
-}
-
 export function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,17 +45,6 @@ export function median(values: number[]): number | null {
  */
 export function deliveryCountsByStatus(_ctx: AppContext, _range: Range): Record<string, number> | null {
   return null;
-}
-
-function medianFirstResponse(ctx: AppContext, range: Range) {
-  const seconds: number[] = [];
-  for (const raw of ctx.stats.transcriptBodies(range)) {
-    const payload = parseJson(raw.toString('utf8')) as { messages?: unknown };
-    if (!Array.isArray(payload.messages)) continue;
-    const value = firstResponseSeconds(payload.messages.filter((m): m is Message => typeof m === 'object' && m !== null));
-    if (value !== undefined) seconds.push(value);
-  }
-  return { medianSeconds: median(seconds), transcripts: seconds.length };
 }
 
 export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -92,7 +69,7 @@ export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
       const byType = zeroes();
       const days = new Map<string, { day: string; total: number; byType: Record<EventType, number> }>();
       let total = 0;
-      for (const row of ctx.stats.countsByTypeAndDay(range)) {
+      for (const row of await ctx.stats.countsByTypeAndDay(range)) {
         let day = days.get(row.day);
         if (!day) days.set(row.day, (day = { day: row.day, total: 0, byType: zeroes() }));
         day.byType[row.type] += row.n;
@@ -100,14 +77,15 @@ export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
         byType[row.type] += row.n;
         total += row.n;
       }
+      const seconds = await ctx.stats.firstResponseSeconds(range);
       return {
         since: new Date(since).toISOString(),
         until: new Date(until).toISOString(),
         total,
         byType,
         byDay: [...days.values()],
-        ratings: ctx.stats.ratings(range),
-        firstResponse: medianFirstResponse(ctx, range),
+        ratings: await ctx.stats.ratings(range),
+        firstResponse: { medianSeconds: median(seconds), transcripts: seconds.length },
         deliveries: deliveryCountsByStatus(ctx, range),
       };
     },

@@ -1,18 +1,20 @@
-// The full-text index and chat tags: rows written beside each new event, and user queries made safe for FTS5.
+// The full-text index, chat tags and first-response times: rows written beside each new event; user queries made safe for FTS5.
 import type { Db } from './db.js';
 import type { Searchable } from '../chatlio/searchable.js';
 
 export type SearchStore = ReturnType<typeof searchStore>;
 
-/** Rows go in here; they leave with their event (a trigger for the text, a cascading foreign key for tags). */
+/** Rows go in here; they leave with their event (a trigger for the text, cascading foreign keys for the rest). */
 export function searchStore(db: Db) {
   const insertText = db.prepare<[number, string], void>('INSERT INTO events_fts (rowid, text) VALUES (?, ?)');
   const insertTag = db.prepare<[string, number], void>('INSERT OR IGNORE INTO event_tags (tag, seq) VALUES (?, ?)');
+  const insertFirstResponse = db.prepare<[number, number], void>('INSERT INTO transcript_first_response (seq, seconds) VALUES (?, ?)');
   return {
     /** Call inside the transaction that inserted the event. */
     index(seq: number, searchable: Searchable): void {
       if (searchable.text !== '') insertText.run(seq, searchable.text);
       for (const tag of searchable.tags) insertTag.run(tag, seq);
+      if (searchable.firstResponseSeconds !== undefined) insertFirstResponse.run(seq, searchable.firstResponseSeconds);
     },
   };
 }

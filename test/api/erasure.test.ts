@@ -85,19 +85,21 @@ describe('DELETE /api/visitors/:key', () => {
 });
 
 describe('retention', () => {
-  it('deletes events older than RETENTION_DAYS in batches, with their full-text rows and tags, and keeps newer ones', async () => {
+  it('deletes events older than RETENTION_DAYS in batches, with their full-text rows, tags and first-response rows, and keeps newer ones', async () => {
     const now = Date.parse('2026-06-01T00:00:00Z');
     const old = RETENTION_BATCH + 30;
     for (let i = 0; i < old; i++) {
-      await store(t.ctx, 'transcript', transcript({ conversation: `old-${i}`, visitor: visitor(`v${i}`), texts: ['ancient words'], tags: ['old'] }), now - 40 * DAY + i);
+      await store(t.ctx, 'transcript', transcript({ conversation: `old-${i}`, visitor: visitor(`v${i}`), texts: ['ancient words', 'old answer'], tags: ['old'] }), now - 40 * DAY + i);
     }
-    const recent = await store(t.ctx, 'transcript', transcript({ conversation: 'new', visitor: visitor('vn'), texts: ['fresh words'], tags: ['new'] }), now - 5 * DAY);
+    const recent = await store(t.ctx, 'transcript', transcript({ conversation: 'new', visitor: visitor('vn'), texts: ['fresh words', 'new answer'], tags: ['new'] }), now - 5 * DAY);
+    expect(count('SELECT count(*) AS n FROM transcript_first_response')).toBe(old + 1);
     const removed = await purgeExpired(t.ctx, 30, now);
     expect(removed).toBe(old);
     expect(count('SELECT count(*) AS n FROM events')).toBe(1);
     expect(ftsHits('ancient')).toBe(0);
     expect(ftsHits('fresh')).toBe(1);
     expect(count('SELECT count(*) AS n FROM event_tags')).toBe(1);
+    expect(count('SELECT count(*) AS n FROM transcript_first_response')).toBe(1);
     expect(await ids('')).toEqual([recent.id]);
     expect(await purgeExpired(t.ctx, 30, now)).toBe(0);
   });

@@ -27,3 +27,10 @@ CREATE INDEX event_tags_seq ON event_tags (seq);
 -- a partial index costs only the rated events. type rides along so "rating + type" is checked without reading rows
 -- (a rating=up&type=unanswered page that matches nothing: 290 ms → 20 ms on 1,000,000 events).
 CREATE INDEX events_rating ON events (rating, seq, type) WHERE rating IS NOT NULL;
+
+-- Seconds from a transcript's first visitor message to the first agent answer, computed at ingest so stats read
+-- numbers instead of parsing every transcript in the range. Only transcripts that have both pay for a row.
+CREATE TABLE transcript_first_response (
+  seq INTEGER PRIMARY KEY REFERENCES events (seq) ON DELETE CASCADE,
+  seconds REAL NOT NULL
+);
