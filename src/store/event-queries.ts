@@ -2,6 +2,7 @@
 import type { Db } from './db.js';
 import type { EventType } from '../chatlio/index.js';
 import { EVENT_COLUMNS, toEventRow, type EventRow } from './events.js';
+import { tagMatch } from './search.js';
 
 export type EventFilter = {
   types?: EventType[];
@@ -71,9 +72,11 @@ export function eventQueries(db: Db) {
   function plan(filter: EventFilter, before: number | undefined) {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
-    // Selective filters with their own index drive the query; otherwise full-text, then tags, then arrival order.
+    // Text and tags are both answered by the full-text index, in one MATCH.
+    const match = [filter.match, filter.tag === undefined ? undefined : tagMatch(filter.tag)].filter((part) => part !== undefined);
+    // Selective filters with their own index drive the query; otherwise the full-text index, then arrival order.
     const selective = filter.conversation !== undefined || filter.visitor !== undefined;
-    const driver = filter.match !== undefined && !selective ? 'fts' : filter.tag !== undefined && !selective ? 'tags' : 'events';
+    const driver = match.length > 0 && !selective ? 'fts' : 'events';
 
     if (before !== undefined) {
       where.push('e.seq < @before');
@@ -106,31 +109,20 @@ export function eventQueries(db: Db) {
       where.push('e.rating = @rating');
       params.rating = filter.rating;
     }
-    if (filter.tag !== undefined) {
-      params.tag = filter.tag;
-      if (driver === 'tags') where.push('t.tag = @tag');
-      else where.push('EXISTS (SELECT 1 FROM event_tags WHERE tag = @tag AND seq = e.seq)');
-    }
-    if (filter.match !== undefined) {
-      params.match = filter.match;
+    if (match.length > 0) {
+      params.match = match.join(' AND ');
       if (driver === 'fts') where.push('events_fts MATCH @match');
       else where.push('EXISTS (SELECT 1 FROM events_fts WHERE events_fts MATCH @match AND rowid = e.seq)');
     }
 
-    // CROSS JOIN fixes the join order: the driving table's own order is the newest-first order we page by.
-    const from =
-      driver === 'fts'
-        ? 'events_fts f CROSS JOIN events e ON e.seq = f.rowid'
-        : driver === 'tags'
-          ? 'event_tags t CROSS JOIN events e ON e.seq = t.seq'
-          : 'events e';
-    const order = driver === 'fts' ? 'f.rowid DESC' : driver === 'tags' ? 't.seq DESC' : 'e.seq DESC';
-    // Bounds restated on the driving table's key so its own index seeks to them.
-    const key = driver === 'fts' ? 'f.rowid' : driver === 'tags' ? 't.seq' : undefined;
-    if (key) {
-      if (before !== undefined) where.push(`${key} < @before`);
-      if (filter.since !== undefined) where.push(`${key} >= @sinceSeq`);
-      if (filter.until !== undefined) where.push(`${key} < @untilSeq`);
+    // CROSS JOIN fixes the join order: the full-text index's rowid order is the newest-first order we page by.
+    const from = driver === 'fts' ? 'events_fts f CROSS JOIN events e ON e.seq = f.rowid' : 'events e';
+    const order = driver === 'fts' ? 'f.rowid DESC' : 'e.seq DESC';
+    // Bounds restated on the full-text rowid so the index seeks to them.
+    if (driver === 'fts') {
+      if (before !== undefined) where.push('f.rowid < @before');
+      if (filter.since !== undefined) where.push('f.rowid >= @sinceSeq');
+      if (filter.until !== undefined) where.push('f.rowid < @untilSeq');
     }
     return { from, where: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', order, params };
   }
@@ -180,7 +172,7 @@ export function eventQueries(db: Db) {
 
     seqBoundAt,
 
-    /** Deletes one event with its full-text row, tags and (through their foreign keys) deliveries; true if it existed. */
+    /** Deletes one event with its full-text row and (through their foreign keys) first-response row and deliveries; true if it existed. */
     deleteEvent(seq: number): boolean {
       return deleteBySeq.run(seq).changes > 0;
     },

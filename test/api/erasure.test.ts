@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiHeaders, createTestApp, postWebhook, type TestApp } from '../helpers/app.js';
 import { purgeExpired, RETENTION_BATCH } from '../../src/retention.js';
+import { tagMatch } from '../../src/store/search.js';
 import { notification, offlineMessage, store, transcript, visitor } from './seed.js';
 
 let t: TestApp;
@@ -14,6 +15,8 @@ afterEach(async () => {
 const DAY = 24 * 3_600_000;
 const count = (sql: string, ...params: unknown[]) => (t.ctx.db.prepare(sql).get(...params) as { n: number }).n;
 const ftsHits = (word: string) => count('SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH ?', `"${word}"`);
+const tagHits = (tag: string) => count('SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH ?', tagMatch(tag));
+const ftsRows = () => count('SELECT count(*) AS n FROM events_fts');
 const ids = async (query: string) =>
   (await t.app.inject({ url: `/api/events?${query}`, headers: apiHeaders })).json<{ data: Array<{ id: string }> }>().data.map((e) => e.id);
 
@@ -27,7 +30,7 @@ describe('DELETE /api/events/:id', () => {
     expect(response.json()).toEqual({ removed: { events: 1, rejections: 0 } });
     expect(ftsHits('platypus')).toBe(0);
     expect(ftsHits('zebra')).toBe(1);
-    expect(count('SELECT count(*) AS n FROM event_tags WHERE seq = ?', gone.seq)).toBe(0);
+    expect(tagHits('vip')).toBe(1);
     expect(await ids('tag=vip')).toEqual([kept.id]);
     expect((await t.app.inject({ url: `/api/events/${gone.id}`, headers: apiHeaders })).statusCode).toBe(404);
     expect((await t.app.inject({ url: `/api/events/${gone.id}/raw`, headers: apiHeaders })).statusCode).toBe(404);
@@ -61,7 +64,7 @@ describe('DELETE /api/visitors/:key', () => {
     expect(ftsHits('aardvark')).toBe(1);
     expect(ftsHits('secret')).toBe(0);
     expect(ftsHits('jane')).toBe(0);
-    expect(count('SELECT count(*) AS n FROM event_tags')).toBe(0);
+    expect(tagHits('billing')).toBe(0);
     expect(count('SELECT count(*) AS n FROM rejections')).toBe(1);
     expect(await ids('q=aardvark')).toEqual([kept.id]);
     expect(await ids('visitor=uuid-jane')).toEqual([]);
@@ -98,7 +101,9 @@ describe('retention', () => {
     expect(count('SELECT count(*) AS n FROM events')).toBe(1);
     expect(ftsHits('ancient')).toBe(0);
     expect(ftsHits('fresh')).toBe(1);
-    expect(count('SELECT count(*) AS n FROM event_tags')).toBe(1);
+    expect(tagHits('old')).toBe(0);
+    expect(tagHits('new')).toBe(1);
+    expect(ftsRows()).toBe(1);
     expect(count('SELECT count(*) AS n FROM transcript_first_response')).toBe(1);
     expect(await ids('')).toEqual([recent.id]);
     expect(await purgeExpired(t.ctx, 30, now)).toBe(0);
