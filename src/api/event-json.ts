@@ -30,8 +30,9 @@ export function toEventJson(row: EventRow): EventJson {
   return { ...eventHead(row, payload), payload };
 }
 
-// Text that secure-json-parse might have changed (prototype keys, possibly \u-escaped), or that is not one line.
-const NOT_VERBATIM = /[\r\n]|\\u|__proto__|constructor/;
+// Text that secure-json-parse might have changed (a __proto__ or constructor key, plain or with its letters
+// \u-escaped), or that is not one line. Other escapes (Go writes < as \u003c) keep the fast path.
+const NOT_VERBATIM = /[\r\n]|__proto__|constructor|\\u00(?:5[fF]|6[3eEfF]|7[0-5])/;
 
 /**
  * The event without its payload, and the payload as JSON text, for lists and exports. When the stored body is one

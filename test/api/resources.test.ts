@@ -29,6 +29,12 @@ describe('every fixture', () => {
           stored.set(id, body);
         }
       }
+      // Escapes: Go writes < as \u003c (fast path); an escaped __proto__ key must be stripped as secure-json-parse does.
+      for (const text of ['{"message":"\\u003cb\\u003ehi\\u003c/b\\u003e","conversationUUID":"esc-1"}', '{"message":"x","\\u005f_proto__":{"polluted":true},"conversationUUID":"esc-2"}']) {
+        const body = Buffer.from(text);
+        const { id } = (await postWebhook(fresh.app, 'unanswered', body)).json<{ id: string }>();
+        stored.set(id, body);
+      }
       const response = await fresh.app.inject({ url: '/api/events?limit=500', headers: apiHeaders });
       expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
       const listed = pageSchema.parse(JSON.parse(response.body));
@@ -43,6 +49,8 @@ describe('every fixture', () => {
         const raw = await fresh.app.inject({ url: `/api/events/${event.id}/raw`, headers: apiHeaders });
         expect(raw.rawPayload.equals(stored.get(event.id)!), event.id).toBe(true);
       }
+      expect(response.body).toContain('"message":"\\u003cb\\u003ehi');
+      expect(response.body).not.toContain('polluted');
     } finally {
       await fresh.close();
     }
