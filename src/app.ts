@@ -10,6 +10,11 @@ import { requireApiToken } from './api/auth.js';
 import { eventRoutes } from './api/events.js';
 import { deliveryRoutes } from './api/deliveries.js';
 import { metricsRoutes } from './metrics.js';
+import { conversationRoutes } from './api/conversations.js';
+import { rejectionRoutes } from './api/rejections.js';
+import { statsRoutes } from './api/stats.js';
+import { visitorRoutes } from './api/visitors.js';
+import { registerOpenApi } from './openapi.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,6 +33,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
+  await registerOpenApi(app);
   await app.register(healthRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(webhookRoutes, { ctx, prefix: '/webhooks/chatlio' });
@@ -36,6 +42,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       requireApiToken(api, ctx.tokens.api);
       await api.register(eventRoutes, { ctx });
       await api.register(deliveryRoutes, { ctx });
+      await api.register(conversationRoutes, { ctx });
+      await api.register(rejectionRoutes, { ctx });
+      await api.register(statsRoutes, { ctx });
+      await api.register(visitorRoutes, { ctx });
     },
     { prefix: '/api' },
   );

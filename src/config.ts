@@ -26,6 +26,7 @@ const envSchema = z.object({
   DB_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).default(5000),
   REJECTIONS_MAX: z.coerce.number().int().min(1).default(10_000),
   METRICS_REQUIRE_TOKEN: bool.default(false),
+  RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
 });
 
 export type Config = {
@@ -46,6 +47,8 @@ export type Config = {
   rejectionsMax: number;
   /** When true, GET /metrics asks for the API token like /api does. */
   metricsRequireToken: boolean;
+  /** Events older than this many days are deleted; undefined keeps them forever. */
+  retentionDays?: number;
 };
 
 export class ConfigError extends Error {
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbBusyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
     rejectionsMax: e.REJECTIONS_MAX,
     metricsRequireToken: e.METRICS_REQUIRE_TOKEN,
+    retentionDays: e.RETENTION_DAYS,
   };
 }

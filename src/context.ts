@@ -4,6 +4,9 @@ import type { Config } from './config.js';
 import { DB_FILE, openDb, type Db } from './store/db.js';
 import { eventStore, type EventStore } from './store/events.js';
 import { rejectionStore, type RejectionStore } from './store/rejections.js';
+import { searchStore, type SearchStore } from './store/search.js';
+import { eventQueries, type EventQueries } from './store/event-queries.js';
+import { statsStore, type StatsStore } from './store/stats.js';
 import { GroupCommitter } from './store/group-commit.js';
 import { deliveryStore, type DeliveryStore } from './store/deliveries.js';
 import { loadDispatchConfig } from './dispatch/config.js';
@@ -25,6 +28,9 @@ export type AppContext = {
   dispatch?: Dispatcher;
   metrics: Metrics;
   deliveryMetrics: DeliveryMetrics;
+  search: SearchStore;
+  queries: EventQueries;
+  stats: StatsStore;
 };
 
 /** The delivery gauges, read at scrape time from the deliveries table's (status, handler) index. */
@@ -52,6 +58,7 @@ export function createContext(config: Config, logger: Logger): AppContext {
   const db = openDb(dbPath(config), { synchronous: config.dbSynchronous, busyTimeoutMs: config.dbBusyTimeoutMs });
   const deliveries = deliveryStore(db);
   const metrics = createMetrics({ dbPath: dbPath(config) });
+  const queries = eventQueries(db);
   return {
     config,
     tokens,
@@ -64,6 +71,9 @@ export function createContext(config: Config, logger: Logger): AppContext {
     dispatch: dispatchConfig ? createDispatcher(dispatchConfig, deliveries) : undefined,
     metrics,
     deliveryMetrics: registerDeliveryMetrics(metrics.registry, () => deliveryStats(deliveries)),
+    search: searchStore(db),
+    queries,
+    stats: statsStore(db, queries),
   };
 }
 

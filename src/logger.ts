@@ -9,6 +9,11 @@ export function redactUrl(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, '$1[REDACTED]');
 }
 
+/** Masks email addresses in a URL (an erasure request or a `visitor=` filter carries one), encoded or not. */
+export function maskUrlEmails(url: string): string {
+  return url.replace(/([^/?&=\s])[^/?&=\s]*(@|%40)/gi, '$1***$2');
+}
+
 export function maskIp(ip: string | undefined): string | undefined {
   if (!ip) return ip;
   if (ip.includes('.')) return ip.replace(/\.\d+$/, '.0');
@@ -35,7 +40,7 @@ export function createLogger(options: LoggerOptions, destination?: pino.Destinat
       serializers: {
         req: (request: FastifyRequest) => ({
           method: request.method,
-          url: redactUrl(request.url),
+          url: options.maskPii ? maskUrlEmails(redactUrl(request.url)) : redactUrl(request.url),
           remoteAddress: ip(request.ip),
         }),
         err: pino.stdSerializers.err,

@@ -6,6 +6,7 @@ import { createContext, closeContext, type AppContext } from './context.js';
 import { buildApp } from './app.js';
 import { formatWebhookUrls } from './urls.js';
 import { createWorker, type Worker } from './dispatch/worker.js';
+import { startRetention, type RetentionJob } from './retention.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -35,7 +36,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
   const app = await buildApp(ctx);
   const worker = createWorker(ctx);
-  closeOnSignals(app, ctx, worker);
+  const retention = startRetention(ctx);
+  closeOnSignals(app, ctx, worker, retention);
   await app.listen({ port: config.port, host: config.host });
   try {
     await worker.start();
@@ -54,7 +56,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
 }
 
-function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker): void {
+function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, retention: RetentionJob): void {
   let closing = false;
   const close = (signal: NodeJS.Signals) => {
     if (closing) return;
@@ -66,7 +68,7 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker): 
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
-    Promise.all([app.close(), worker.stop()])
+    Promise.all([app.close(), worker.stop(), retention.stop()])
       .then(() => {
         closeContext(ctx);
         app.log.info('stopped');

@@ -40,3 +40,14 @@ describe('health probes', () => {
     expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready' });
   });
 });
+
+describe('logs with LOG_MASK_PII', () => {
+  it('mask visitor emails in request URLs (erasure requests, visitor filters)', async () => {
+    t = await createTestApp({ LOG_MASK_PII: 'true' });
+    await t.app.inject({ method: 'DELETE', url: '/api/visitors/jane.doe@example.com', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    await t.app.inject({ url: '/api/events?visitor=jane.doe%40example.com', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    expect(t.logs()).toContain('/api/visitors/j***@example.com');
+    expect(t.logs()).toContain('visitor=j***%40example.com');
+    expect(t.logs()).not.toMatch(/jane\.doe/);
+  });
+});

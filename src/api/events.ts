@@ -1,14 +1,37 @@
-// /api/events: one event as JSON, or its exact received bytes.
+// /api/events: list, search and export stored events, read one as JSON or as its exact received bytes, erase one.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { HttpProblem } from '../errors.js';
 import { parseEventId, type EventRow } from '../store/events.js';
-import { eventJsonSchema, toEventJson } from './event-json.js';
+import { eventJsonSchema, toEventJson, toEventJsonText } from './event-json.js';
 import { deliveryWithAttemptsSchema, eventDeliveries } from './deliveries.js';
+import { decodeCursor, encodeCursor, eventFilterQuery, toEventFilter } from './event-filter.js';
+import { EXPORT_FORMATS, exportStream } from './export.js';
+import { removedSchema } from './removed.js';
 
 const params = z.object({ id: z.string().describe('event id, e.g. evt_000000001a') });
+
+export const MAX_PAGE_SIZE = 500;
+
+const listQuery = z.strictObject({
+  ...eventFilterQuery,
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).describe(`page size, at most ${MAX_PAGE_SIZE}`),
+  cursor: z.string().min(1).max(100).optional().describe('nextCursor from the previous page'),
+});
+
+export const pageSchema = z.object({
+  data: z.array(eventJsonSchema),
+  nextCursor: z.string().nullable().describe('pass as cursor for the next (older) page; null on the last page'),
+});
+
+const exportQuery = z.strictObject({
+  ...eventFilterQuery,
+  format: z.enum(EXPORT_FORMATS).default('ndjson').describe('ndjson: one event JSON a line; csv: one row an event'),
+});
+
+const CONTENT_TYPES = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' } as const;
 
 export function findEvent(ctx: AppContext, id: string): EventRow {
   const seq = parseEventId(id);
@@ -19,6 +42,51 @@ export function findEvent(ctx: AppContext, id: string): EventRow {
 
 export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get(
+    '/events',
+    {
+      schema: {
+        summary: 'List and search events, newest first',
+        description: 'Filters combine (all must match). Pages follow nextCursor; walking every page returns each matching event once, even while new events arrive.',
+        tags: ['events'],
+        querystring: listQuery,
+        response: { 200: pageSchema },
+      },
+    },
+    async (request, reply) => {
+      const { limit, cursor, ...filterQuery } = request.query;
+      const before = cursor === undefined ? undefined : decodeCursor(cursor);
+      const page = ctx.queries.list(toEventFilter(filterQuery), { before, limit });
+      const nextCursor = page.next === null ? null : encodeCursor(page.next);
+      // Written as text (a string skips the schema serializer): stored bodies are spliced in, not serialised again.
+      // Tests hold the text to pageSchema.
+      const body = `{"data":[${page.rows.map(toEventJsonText).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+      return reply.type('application/json; charset=utf-8').send(body as unknown as z.infer<typeof pageSchema>);
+    },
+  );
+
+  routes.get(
+    '/events/export',
+    {
+      schema: {
+        summary: 'Download every matching event as NDJSON or CSV',
+        description: 'Same filters as the list, streamed newest first. CSV cells that a spreadsheet would run as a formula are prefixed with a single quote.',
+        tags: ['events'],
+        querystring: exportQuery,
+        produces: [CONTENT_TYPES.ndjson, CONTENT_TYPES.csv],
+      },
+    },
+    async (request, reply) => {
+      const { format, ...filterQuery } = request.query;
+      const filter = toEventFilter(filterQuery);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      return reply
+        .type(CONTENT_TYPES[format])
+        .header('content-disposition', `attachment; filename="chatlio-events-${stamp}.${format}"`)
+        .send(exportStream(ctx.queries, filter, format));
+    },
+  );
 
   routes.get(
     '/events/:id',
@@ -40,5 +108,25 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     '/events/:id/raw',
     { schema: { summary: 'The exact bytes received for an event', tags: ['events'], params } },
     async (request, reply) => reply.type('application/json').send(findEvent(ctx, request.params.id).raw),
+  );
+
+  routes.delete(
+    '/events/:id',
+    {
+      schema: {
+        summary: 'Erase one event',
+        description: 'Removes the event, its full-text row, its tags and its deliveries.',
+        tags: ['erasure'],
+        params,
+        response: { 200: removedSchema },
+      },
+    },
+    async (request) => {
+      const seq = parseEventId(request.params.id);
+      const deleted = seq !== undefined && (await ctx.committer.run(() => ctx.queries.deleteEvent(seq)));
+      if (!deleted) throw new HttpProblem(404, `no event with id ${request.params.id}`);
+      request.log.info({ event: request.params.id }, 'event erased');
+      return { removed: { events: 1, rejections: 0 } };
+    },
   );
 };

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { identify, type EventType, type Payload } from '../chatlio/index.js';
 import { formatEventId } from '../store/events.js';
+import { searchableOf } from '../chatlio/searchable.js';
 
 export type IngestResult = { id: string; seq: number; duplicate: boolean };
 
@@ -14,10 +15,15 @@ export async function ingestEvent(
   // The route is part of the identity: the same bytes on another route are another event.
   const bodySha256 = createHash('sha256').update(event.type).update('\n').update(event.raw).digest();
   const identity = identify(event.type, event.payload);
+  const searchable = searchableOf(event.type, event.payload);
   const { seq, duplicate } = await ctx.committer.run(() => {
     const stored = ctx.events.insert({ type: event.type, receivedAt: event.receivedAt, raw: event.raw, bodySha256, identity });
-    // The outbox rows commit with the event: a 200 means every delivery is on record. A duplicate plans nothing.
-    if (!stored.duplicate) ctx.dispatch?.plan({ ...event, seq: stored.seq, conversationUUID: identity.conversationUUID });
+    if (!stored.duplicate) {
+      // The full-text row and the outbox rows commit with the event: search never sees it half-indexed, and a 200
+      // means every delivery is on record. A duplicate indexes and plans nothing.
+      ctx.search.index(stored.seq, searchable);
+      ctx.dispatch?.plan({ ...event, seq: stored.seq, conversationUUID: identity.conversationUUID });
+    }
     return stored;
   });
   return { id: formatEventId(seq), seq, duplicate };

@@ -206,6 +206,9 @@ export function deliveryStore(db: Db) {
   const countStatus = db.prepare<[], { status: DeliveryStatus; count: number }>(
     'SELECT status, COUNT(*) AS count FROM deliveries GROUP BY status',
   );
+  const countStatusForEvents = db.prepare<[number, number], { status: DeliveryStatus; count: number }>(
+    'SELECT status, COUNT(*) AS count FROM deliveries WHERE event_seq >= ? AND event_seq < ? GROUP BY status',
+  );
   const countHandlerStatus = db.prepare<[], { handler: string; status: DeliveryStatus; count: number }>(
     'SELECT handler, status, COUNT(*) AS count FROM deliveries GROUP BY handler, status',
   );
@@ -324,6 +327,13 @@ export function deliveryStore(db: Db) {
     countsByStatus(): Record<DeliveryStatus, number> {
       const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, 0])) as Record<DeliveryStatus, number>;
       for (const row of countStatus.all()) counts[row.status] = row.count;
+      return counts;
+    },
+
+    /** Deliveries of the events with seq in [fromSeq, toSeq), by status (the event_seq index drives it). */
+    countsByStatusForEvents(fromSeq: number, toSeq: number): Record<DeliveryStatus, number> {
+      const counts = Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, 0])) as Record<DeliveryStatus, number>;
+      for (const row of countStatusForEvents.all(fromSeq, toSeq)) counts[row.status] = row.count;
       return counts;
     },
 

@@ -31,6 +31,9 @@ export function rejectionStore(db: Db, options: { max: number }) {
   const prune = db.prepare<[number], void>('DELETE FROM rejections WHERE id <= ?');
   const byId = db.prepare<[number], RawRow>('SELECT id, type, received_at, raw, errors FROM rejections WHERE id = ?');
   const remove = db.prepare<[number], void>('DELETE FROM rejections WHERE id = ?');
+  const page = db.prepare<[number, number], RawRow>(
+    'SELECT id, type, received_at, raw, errors FROM rejections WHERE id < ? ORDER BY id DESC LIMIT ?',
+  );
 
   return {
     /** Keeps the body and its errors, dropping the oldest rows beyond the cap. */
@@ -45,6 +48,10 @@ export function rejectionStore(db: Db, options: { max: number }) {
     },
     remove(id: number): void {
       remove.run(id);
+    },
+    /** Newest first, strictly before `before` when given. */
+    list(options: { before?: number; limit: number }): RejectionRow[] {
+      return page.all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit).map(toRejection);
     },
   };
 }

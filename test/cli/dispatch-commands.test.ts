@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_TOKEN, WEBHOOK_TOKEN, readFixture } from '../helpers/app.js';
+import { API_TOKEN, WEBHOOK_TOKEN, manifest, readFixture } from '../helpers/app.js';
 import { oneLineError, runCli } from '../helpers/cli.js';
 import { writeConfig } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -74,5 +74,30 @@ describe('chatlio-relay check-config', () => {
     const result = await runCli(['check-config']);
     expect(result.code).toBe(2);
     expect(oneLineError(result)).toBe('chatlio-relay check-config: no configuration file: pass one or set CONFIG_FILE');
+  });
+});
+
+describe('chatlio-relay export', () => {
+  it('streams the same bytes as GET /api/events/export from a real server holding the fixtures, NDJSON and CSV', async () => {
+    server = await startServer();
+    const accepted = manifest().filter((entry) => entry.expect === 200);
+    for (const entry of accepted) {
+      const response = await fetch(`${server.url}/webhooks/chatlio/${entry.type}?token=${WEBHOOK_TOKEN}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Uint8Array(readFixture(entry.file)),
+      });
+      expect(response.status, entry.file).toBe(200);
+    }
+    for (const format of ['ndjson', 'csv']) {
+      const cli = await runCli(['export', '--format', format, '--filter', 'type=transcript', '--url', server.url], { API_TOKEN });
+      expect(cli.code, cli.stderr).toBe(0);
+      const api = await (await fetch(`${server.url}/api/events/export?format=${format}&type=transcript`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+      expect(cli.stdout).toBe(api);
+      const transcripts = accepted.filter((entry) => entry.type === 'transcript').length;
+      const rows = cli.stdout.trimEnd().split('\n').length;
+      if (format === 'ndjson') expect(rows).toBe(transcripts);
+      else expect(rows).toBeGreaterThan(transcripts); // a header line, and quoted cells may hold newlines
+    }
   });
 });

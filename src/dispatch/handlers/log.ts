@@ -15,9 +15,12 @@ export const logHandler = defineHandlerType({
   options: logOptions,
   create: (options, deps) => ({
     async deliver(event, ctx) {
-      const { payload, ...summary } = eventJsonOf(event);
-      if (deps.maskPii) summary.visitor = { ...summary.visitor, email: maskEmail(summary.visitor.email) ?? null, name: summary.visitor.name ? '***' : null };
-      ctx.logger[options.level]({ event: options.payload ? { ...summary, payload } : summary, handler: deps.name }, `chatlio ${event.type} event`);
+      const { payload, summary, ...fields } = eventJsonOf(event);
+      // The one-line summary names the visitor, so it is left out when their details are masked.
+      const logged = deps.maskPii
+        ? { ...fields, visitor: { ...fields.visitor, email: maskEmail(fields.visitor.email) ?? null, name: fields.visitor.name ? '***' : null } }
+        : { ...fields, summary };
+      ctx.logger[options.level]({ event: options.payload ? { ...logged, payload } : logged, handler: deps.name }, `chatlio ${event.type} event`);
       return { ok: true };
     },
   }),
