@@ -6,10 +6,8 @@ import { API_TOKEN, tempDir } from '../helpers/app.js';
 import { oneLineError, runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/server.js';
 
-// `replay` and `export` call routes that the dispatch and query branches add (/api/deliveries/redeliver,
-// /api/events/export). Until they are merged, these tests check what the commands send and how they treat the
-// answer, against a local HTTP server that records requests; the end-to-end tests against the real server are
-// the it.todo entries at the bottom.
+// What `replay` and `export` send and how they treat the answer, checked against a local HTTP server that records
+// requests (so error answers can be staged); test/cli/dispatch-commands.test.ts runs both against the real server.
 type Recorded = { method: string; url: string; authorization?: string };
 let recorded: Recorded[] = [];
 let answer: { status: number; type: string; body: string } = { status: 200, type: 'application/json', body: '{}' };
