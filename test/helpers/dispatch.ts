@@ -16,7 +16,7 @@ export type DispatchApp = TestApp & {
   deliveries: (eventId: string) => Delivery[];
   /** Waits until every delivery of the event is in one of `statuses`. */
   settled: (eventId: string, statuses?: string[]) => Promise<Delivery[]>;
-  api: (method: 'GET' | 'POST', url: string) => Promise<{ status: number; json: unknown }>;
+  api: (method: 'GET' | 'POST' | 'DELETE', url: string) => Promise<{ status: number; json: unknown }>;
 };
 
 export function writeConfig(config: unknown, dir = tempDir('chatlio-relay-config-')): string {
