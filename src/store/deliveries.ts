@@ -1,6 +1,7 @@
 // The deliveries and delivery_attempts tables: planning, claiming, recording, listing and redelivering.
 import type { Db } from './db.js';
 import { formatEventId } from './events.js';
+import { sequenceIds } from './ids.js';
 
 export const DELIVERY_STATUSES = ['pending', 'running', 'failed', 'succeeded', 'dead', 'cancelled'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -68,18 +69,9 @@ export type AttemptRecord = {
 
 export type DeliveryFilter = { status?: DeliveryStatus; handler?: string; eventSeq?: number };
 
-const DELIVERY_ID_PREFIX = 'dlv_';
-const ID_WIDTH = 10;
-
-export function formatDeliveryId(seq: number): string {
-  return DELIVERY_ID_PREFIX + seq.toString(36).padStart(ID_WIDTH, '0');
-}
-
-export function parseDeliveryId(id: string): number | undefined {
-  if (!new RegExp(`^${DELIVERY_ID_PREFIX}[0-9a-z]{${ID_WIDTH}}$`).test(id)) return undefined;
-  const seq = Number.parseInt(id.slice(DELIVERY_ID_PREFIX.length), 36);
-  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
-}
+const deliveryIds = sequenceIds('dlv_');
+export const formatDeliveryId = deliveryIds.format;
+export const parseDeliveryId = deliveryIds.parse;
 
 export function cut(text: string | undefined | null, max: number): string | null {
   if (text === undefined || text === null) return null;

@@ -1,6 +1,7 @@
 // The events table: insert with duplicate detection, and read back by id.
 import type { Db } from './db.js';
 import type { EventIdentity, EventType } from '../chatlio/index.js';
+import { sequenceIds } from './ids.js';
 
 export type NewEvent = {
   type: EventType;
@@ -23,19 +24,9 @@ export type EventRow = {
   rating: 'up' | 'down' | null;
 };
 
-const ID_PREFIX = 'evt_';
-const ID_WIDTH = 10;
-
-/** Public ids encode the arrival sequence in fixed-width base 36, so they sort by arrival as strings too. */
-export function formatEventId(seq: number): string {
-  return ID_PREFIX + seq.toString(36).padStart(ID_WIDTH, '0');
-}
-
-export function parseEventId(id: string): number | undefined {
-  if (!new RegExp(`^${ID_PREFIX}[0-9a-z]{${ID_WIDTH}}$`).test(id)) return undefined;
-  const seq = Number.parseInt(id.slice(ID_PREFIX.length), 36);
-  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
-}
+const eventIds = sequenceIds('evt_');
+export const formatEventId = eventIds.format;
+export const parseEventId = eventIds.parse;
 
 type RawRow = {
   seq: number;
