@@ -8,6 +8,8 @@ import { identify, payloadSchemas, type Payload } from '../src/chatlio/index.js'
 import { parseJson } from '../src/json.js';
 import { openDb } from '../src/store/db.js';
 import { eventStore } from '../src/store/events.js';
+import { searchStore } from '../src/store/search.js';
+import { searchableOf } from '../src/chatlio/searchable.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 10);
@@ -26,6 +28,7 @@ try {
   for (const synchronous of ['full', 'normal'] as const) {
     const db = openDb(join(dir, `${synchronous}.sqlite`), { synchronous, busyTimeoutMs: 5000 });
     const events = eventStore(db);
+    const search = searchStore(db);
     const timings = new Map<string, number>();
     const begin = db.prepare('BEGIN IMMEDIATE');
     const commit = db.prepare('COMMIT');
@@ -35,10 +38,12 @@ try {
         const payload = time('validate (zod)', () => payloadSchemas.transcript.parse(json) as Payload, timings);
         const bodySha256 = time('sha256', () => createHash('sha256').update('transcript\n').update(raw).digest(), timings);
         const identity = time('identify', () => identify('transcript', payload), timings);
-        return { type: 'transcript' as const, receivedAt: Date.now(), raw, bodySha256, identity };
+        const searchable = time('extract search text', () => searchableOf('transcript', payload), timings);
+        return { type: 'transcript' as const, receivedAt: Date.now(), raw, bodySha256, identity, searchable };
       });
       time('BEGIN', () => begin.run(), timings);
-      time('INSERT (row + 4 indexes)', () => batch.forEach((event) => events.insert(event)), timings);
+      const stored = time('INSERT event (row + its indexes)', () => batch.map((event) => events.insert(event)), timings);
+      time('INSERT full-text row', () => batch.forEach((event, i) => search.index(stored[i]!.seq, event.searchable)), timings);
       time(`COMMIT (fsync; synchronous=${synchronous}, incl. WAL auto-checkpoints)`, () => commit.run(), timings);
     }
     db.close();
