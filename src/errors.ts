@@ -45,6 +45,16 @@ export function isStorageUnavailable(error: unknown): boolean {
   return typeof code === 'string' && STORAGE_UNAVAILABLE.test(code);
 }
 
+/**
+ * Errors Fastify answers before routing (a malformed URL, a path parameter over the length limit): problem bodies
+ * too. The URL is not echoed back: it may carry the webhook token.
+ */
+export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const detail = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is malformed';
+  void sendProblem(reply, status, detail);
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpProblem) {
