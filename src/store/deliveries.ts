@@ -156,8 +156,8 @@ export function deliveryStore(db: Db) {
   const requeueRunning = db.prepare<Record<string, unknown>>(`
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, last_error = 'interrupted by a restart'
     WHERE status = 'running'`);
-  const dueIds = db.prepare<Record<string, unknown>, { id: number }>(`
-    SELECT id FROM deliveries WHERE status = @status AND handler = @handler AND due_at <= @now
+  const dueIds = db.prepare<Record<string, unknown>, { id: number; due_at: number }>(`
+    SELECT id, due_at FROM deliveries WHERE status = @status AND handler = @handler AND due_at <= @now
     ORDER BY due_at, id LIMIT @limit`);
   const markRunning = db.prepare<Record<string, unknown>, RawDelivery>(`
     UPDATE deliveries SET status = 'running', attempts = attempts + 1, due_at = NULL, updated_at = @now
@@ -233,17 +233,15 @@ export function deliveryStore(db: Db) {
     claimDue(handler: string, limit: number, now = Date.now()): ClaimedDelivery[] {
       if (limit <= 0) return [];
       return db.transaction(() => {
-        const claimed: ClaimedDelivery[] = [];
-        for (const status of WAITING) {
-          const ids = dueIds.all({ status, handler, now, limit: limit - claimed.length });
-          for (const { id } of ids) {
-            const delivery = toDelivery(markRunning.get({ id, now })!);
-            const attempt = openAttempt.get({ id, attempt: delivery.attempts, now })!;
-            claimed.push({ ...delivery, attemptId: attempt.id, attempt: delivery.attempts });
-          }
-          if (claimed.length >= limit) break;
-        }
-        return claimed;
+        // The most overdue first, whether a first attempt or a retry: a backlog of new deliveries must not starve retries.
+        const due = WAITING.flatMap((status) => dueIds.all({ status, handler, now, limit }))
+          .sort((a, b) => a.due_at - b.due_at || a.id - b.id)
+          .slice(0, limit);
+        return due.map(({ id }) => {
+          const delivery = toDelivery(markRunning.get({ id, now })!);
+          const attempt = openAttempt.get({ id, attempt: delivery.attempts, now })!;
+          return { ...delivery, attemptId: attempt.id, attempt: delivery.attempts };
+        });
       }).immediate();
     },
 

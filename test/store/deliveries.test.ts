@@ -33,6 +33,19 @@ describe('the deliveries store', () => {
     expect(deliveries.get(ids[0]!)).toMatchObject({ status: 'pending', dueAt: 30_000, attempts: 1, manual: true });
   });
 
+  it('claims the most overdue first, so a backlog of first attempts does not starve a due retry', async () => {
+    app = await createTestApp();
+    const { deliveries } = app.ctx;
+    const retry = deliveries.create({ eventSeq: storeEvent(app, 1), handler: 'a', dueAt: 1_000, conversationUUID: null }, 1_000);
+    const [first] = deliveries.claimDue('a', 1, 1_000);
+    deliveries.recordAttempt({ deliverySeq: first!.seq, attemptId: first!.attemptId, durationMs: 5, outcome: 'failed', statusCode: 503, next: { status: 'failed', dueAt: 5_000 } }, 1_000);
+    // Ten new deliveries arrive after the retry was scheduled but before it is due.
+    for (let n = 2; n <= 11; n++) deliveries.create({ eventSeq: storeEvent(app, n), handler: 'a', dueAt: 6_000 + n, conversationUUID: null }, 6_000 + n);
+    const claimed = deliveries.claimDue('a', 4, 10_000);
+    expect(claimed.map((delivery) => delivery.seq)[0]).toBe(retry);
+    expect(claimed).toHaveLength(4);
+  });
+
   it('puts back what a dead process left running, marking its open attempt interrupted', async () => {
     app = await createTestApp();
     const { deliveries } = app.ctx;
