@@ -7,6 +7,7 @@ import { EVENT_TYPES, payloadSchemas } from '../chatlio/index.js';
 import { HttpProblem, fieldErrors } from '../errors.js';
 import { parseJson } from '../json.js';
 import { ingestEvent } from '../ingest/pipeline.js';
+import { ingestAnswerSchema } from '../ingest/routes.js';
 import type { RejectionRow } from '../store/rejections.js';
 import { decodeCursor, encodeCursor } from './event-filter.js';
 
@@ -72,13 +73,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
         description: 'On success the rejection is removed and the new event id returned; still invalid → 422 with the errors.',
         tags: ['rejections'],
         params,
-        response: {
-          200: z.object({
-            id: z.string().describe('the stored event id'),
-            type: z.enum(EVENT_TYPES),
-            duplicate: z.boolean().describe('true when the same bytes were already stored on this route'),
-          }),
-        },
+        response: { 200: ingestAnswerSchema },
       },
     },
     async (request) => {

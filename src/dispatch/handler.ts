@@ -8,9 +8,8 @@ export type DispatchEvent = EventJson & { raw: Buffer };
 
 /** The event without its raw bytes: what a command reads on stdin and a log line shows. */
 export function eventJsonOf(event: DispatchEvent): EventJson {
-  const copy: Partial<DispatchEvent> = { ...event };
-  delete copy.raw;
-  return copy as EventJson;
+  const { raw, ...json } = event;
+  return json;
 }
 
 export type HandlerContext = {

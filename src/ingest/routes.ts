@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { EVENT_TYPES, isEventType, payloadSchemas, type EventType } from '../chatlio/index.js';
+import { EVENT_TYPES, payloadSchemas, type EventType } from '../chatlio/index.js';
 import { HttpProblem, fieldErrors } from '../errors.js';
 import { parseJson } from '../json.js';
 import { bearerToken, tokenChecker } from '../tokens.js';
@@ -13,7 +13,7 @@ import { webhookOutcome } from '../metrics.js';
 type WebhookBody = { raw: Buffer; json: unknown };
 
 const querySchema = z.looseObject({ token: z.string().optional() });
-const responseSchema = z.object({
+export const ingestAnswerSchema = z.object({
   id: z.string().describe('the stored event id (the first one, for a duplicate)'),
   type: z.enum(EVENT_TYPES),
   duplicate: z.boolean().describe('true when the same bytes were already stored on this route'),
@@ -28,11 +28,6 @@ export const webhookRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app
   const isWebhookToken = tokenChecker(ctx.tokens.webhook);
   // The answer body says whether an event was a duplicate; the handler marks the request so the metrics hook can tell.
   const duplicates = new WeakSet<FastifyRequest>();
-  app.addHook('onResponse', async (request, reply) => {
-    const type = request.routeOptions.url?.split('/').pop();
-    if (!type || !isEventType(type)) return;
-    ctx.metrics.webhookAnswered(type, webhookOutcome(reply.statusCode, duplicates.has(request)), reply.elapsedTime / 1000);
-  });
 
   app.addHook('onRequest', async (request) => {
     if (!isWebhookToken(presentedToken(request))) {
@@ -58,8 +53,12 @@ export const webhookRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app
           summary: `Receive Chatlio's "${type}" webhook`,
           tags: ['webhooks'],
           querystring: querySchema,
-          response: { 200: responseSchema },
+          response: { 200: ingestAnswerSchema },
           security: [{ webhookToken: [] }, { bearer: [] }],
+        },
+        // Per route, so the route names the type; it runs for refusals too (401 from onRequest, 4xx, 503).
+        onResponse: async (request, reply) => {
+          ctx.metrics.webhookAnswered(type, webhookOutcome(reply.statusCode, duplicates.has(request)), reply.elapsedTime / 1000);
         },
       },
       async (request) => {
