@@ -29,6 +29,8 @@ export function Layout({ title, nav, csrfToken, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{`${title} · chatlio-relay`}</title>
+        {/* No favicon request (and no 404 for it): an empty one inline. */}
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={`/ui/assets/app.css?v=${ASSET_VERSION}`} />
         <script type="module" src={`/ui/assets/app.js?v=${ASSET_VERSION}`} />
       </head>
