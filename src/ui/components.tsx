@@ -65,3 +65,12 @@ export function ProblemPage({ status, title, detail, csrfToken }: { status: numb
     </Layout>
   );
 }
+
+/** A table that may scroll sideways on a phone: focusable and named, so keyboard users can scroll it too. */
+export function Scroll({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="scroll" tabIndex={0} role="region" aria-label={label}>
+      {children}
+    </div>
+  );
+}

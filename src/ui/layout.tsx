@@ -54,6 +54,7 @@ export function Layout({ title, nav, csrfToken, children }: LayoutProps) {
             <form method="post" action="/ui/sign-out" class="sign-out">
               <input type="hidden" name="csrf" value={csrfToken} />
               <button type="submit">Sign out</button>
+              <button type="submit" name="everywhere" value="1">Sign out everywhere</button>
             </form>
           </header>
         )}

@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventType, Payload } from '../chatlio/index.js';
-import type { EventRow, Storage, UiSession } from '../store/storage.js';
+import type { Storage, UiSession } from '../store/storage.js';
 import { HttpProblem } from '../errors.js';
 import { tokenChecker } from '../tokens.js';
 import { sendPage } from './render.js';
@@ -17,11 +17,11 @@ import { SignInPage } from './pages/sign-in.js';
 import { pageRoutes } from './routes.js';
 import { liveStreams } from './live.js';
 
-/** What redelivery needs of the dispatch config: which handlers exist, and which an event would have had. */
+/** What redelivery needs of the dispatcher: the configured handlers, and which of them an event would have had. */
 export type UiDispatch = {
-  handlers(): string[];
-  /** Handlers that match the event (or just `only`) but have no delivery for it yet: created by a redelivery. */
-  missingHandlers(event: EventRow, only?: string): Promise<string[]> | string[];
+  config: { handlers: ReadonlyArray<{ name: string }> };
+  /** Handlers that match the event (or just `only`) among those without a delivery yet: a redelivery creates them. */
+  missing(event: { type: EventType; payload: unknown; conversationUUID: string | null; receivedAt: number }, existing: Iterable<string>, only?: string): string[];
 };
 
 /** The ingest pipeline (validate → store → plan), for replaying a rejection. */

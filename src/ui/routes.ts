@@ -82,6 +82,7 @@ export const pageRoutes = {
 
   plugin: (async (app, options) => {
     const { storage, dispatch, ingest, live } = options;
+    const handlerNames = () => dispatch?.config.handlers.map((handler) => handler.name) ?? [];
 
     app.get('/', { schema: { hide: true } }, async (request, reply) => {
       const query = queryOf(request);
@@ -191,7 +192,7 @@ export const pageRoutes = {
           row,
           view: viewEvent(row),
           deliveries: withAttempts,
-          otherHandlers: (dispatch?.handlers() ?? []).filter((name) => !taken.has(name)),
+          otherHandlers: handlerNames().filter((name) => !taken.has(name)),
           notice: noticeFrom(queryOf(request)),
         }),
       );
@@ -206,11 +207,13 @@ export const pageRoutes = {
     app.post('/events/:id/redeliver', { schema: { hide: true } }, async (request, reply) => {
       const row = await findEvent(storage, (request.params as { id: string }).id);
       const only = param(bodyOf(request), 'handler') || undefined;
-      const existing = await storage.deliveriesForEvent(row.seq);
-      if (only !== undefined && !dispatch?.handlers().includes(only) && !existing.some((delivery) => delivery.handler === only)) {
+      const existing = (await storage.deliveriesForEvent(row.seq)).map((delivery) => delivery.handler);
+      if (only !== undefined && !handlerNames().includes(only) && !existing.includes(only)) {
         throw new HttpProblem(404, `There is no handler named ${only}.`);
       }
-      const create = dispatch ? await dispatch.missingHandlers(row, only) : [];
+      // A handler added to the config after the event arrived gets its first delivery now.
+      const event = { type: row.type, payload: payloadOf(row), conversationUUID: row.conversationUUID, receivedAt: row.receivedAt };
+      const create = dispatch?.missing(event, existing, only) ?? [];
       const redelivered = await storage.redeliverEvent(row.seq, { create, handlers: only === undefined ? undefined : [only] });
       request.log.info({ event: row.id, handler: only, redelivered: redelivered.length }, 'redelivery from the web inbox');
       return reply.redirect(`/ui/events/${row.id}?notice=redelivered&n=${redelivered.length}`, 303);
@@ -231,7 +234,7 @@ export const pageRoutes = {
         summaries.set(delivery.eventSeq, event ? viewEvent(event).summary : delivery.eventId);
       }
       const byHandler = await handlerCounts(storage);
-      const handlers = [...new Set([...(dispatch?.handlers() ?? []), ...byHandler.map((row) => row.handler)])].sort();
+      const handlers = [...new Set([...handlerNames(), ...byHandler.map((row) => row.handler)])].sort();
       return sendPage(
         reply,
         DeliveriesPage({

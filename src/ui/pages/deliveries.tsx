@@ -1,7 +1,7 @@
 // Failed deliveries: the backlog by handler, the deliveries in a status, and bulk redelivery behind a confirmation.
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../store/storage.js';
 import { Layout } from '../layout.js';
-import { Notice, PostForm, StatusBadge, Time } from '../components.js';
+import { Notice, PostForm, StatusBadge, Time, Scroll } from '../components.js';
 import { REDELIVERABLE, type Redeliverable } from '../bulk.js';
 
 export type HandlerCounts = Array<{ handler: string; counts: Partial<Record<DeliveryStatus, number>> }>;
@@ -36,7 +36,7 @@ export function DeliveriesPage({ csrfToken, status, handler, handlers, byHandler
         {byHandler.length === 0 ? (
           <p class="muted">Nothing dead or waiting.</p>
         ) : (
-          <div class="scroll">
+          <Scroll label="Deliveries by handler">
             <table>
               <thead>
                 <tr>
@@ -59,7 +59,7 @@ export function DeliveriesPage({ csrfToken, status, handler, handlers, byHandler
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )}
       </section>
 

@@ -1,7 +1,7 @@
 // One event: the payload readably, its exact bytes, and every delivery with its attempt log, with redelivery buttons.
 import type { Attempt, Delivery, EventRow } from '../../store/storage.js';
 import { Layout } from '../layout.js';
-import { Notice, PostForm, RatingBadge, StatusBadge, Time } from '../components.js';
+import { Notice, PostForm, RatingBadge, StatusBadge, Time, Scroll } from '../components.js';
 import type { EventView } from '../payload.js';
 
 export type EventProps = {
@@ -34,7 +34,7 @@ function PayloadFields({ payload }: { payload: Record<string, unknown> }) {
 function AttemptLog({ attempts }: { attempts: Attempt[] }) {
   if (attempts.length === 0) return <p class="muted">No attempt yet.</p>;
   return (
-    <div class="scroll">
+    <Scroll label="Attempts">
       <table class="attempts">
         <caption class="visually-hidden">Attempts</caption>
         <thead>
@@ -63,7 +63,7 @@ function AttemptLog({ attempts }: { attempts: Attempt[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </Scroll>
   );
 }
 

@@ -1,7 +1,7 @@
 // Rejections: bodies refused with 422, their errors field by field, and Replay once the schema accepts them.
 import type { FieldError, RejectionRow } from '../../store/storage.js';
 import { Layout } from '../layout.js';
-import { Notice, PostForm, Time } from '../components.js';
+import { Notice, PostForm, Time, Scroll } from '../components.js';
 
 export function RejectionsPage({ csrfToken, rows, next, paged, notice }: { csrfToken: string; rows: RejectionRow[]; next: number | null; paged: boolean; notice?: string }) {
   return (
@@ -46,7 +46,7 @@ export function RejectionPage({ csrfToken, row, errors, notice }: { csrfToken: s
         Received <Time at={row.receivedAt} />, {row.raw.length} bytes.
       </p>
       <h2>Errors</h2>
-      <div class="scroll">
+      <Scroll label="Errors by field">
         <table>
           <thead>
             <tr>
@@ -63,7 +63,7 @@ export function RejectionPage({ csrfToken, row, errors, notice }: { csrfToken: s
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
       <PostForm action={`/ui/rejections/${row.id}/replay`} csrfToken={csrfToken} class="inline">
         <button type="submit">Replay</button>
       </PostForm>

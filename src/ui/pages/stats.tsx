@@ -2,7 +2,7 @@
 import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import type { DeliveryStatus } from '../../store/storage.js';
 import { Layout } from '../layout.js';
-import { Notice } from '../components.js';
+import { Notice, Scroll } from '../components.js';
 
 export type StatsProps = {
   csrfToken: string;
@@ -135,7 +135,7 @@ export function StatsPage({ csrfToken, from, to, days, ratings, firstResponseSec
         {days.length === 0 ? <p class="muted">No events in this range.</p> : <DayChart days={days} />}
         <details>
           <summary>The numbers</summary>
-          <div class="scroll">
+          <Scroll label="Events by type and day, as numbers">
             <table>
               <thead>
                 <tr>
@@ -152,7 +152,7 @@ export function StatsPage({ csrfToken, from, to, days, ratings, firstResponseSec
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         </details>
       </section>
 
