@@ -27,16 +27,19 @@ export async function openPage(context: BrowserContext): Promise<Watched> {
   const page = await context.newPage();
   const problems: string[] = [];
   const expected: Array<{ status: number; path: string }> = [];
+  const isExpected = (status: number, url: string) => expected.some((entry) => entry.status === status && url.includes(entry.path));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    // Chromium logs every 4xx/5xx as a console error too: an expected one is not a problem twice over.
+    const failed = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(message.text());
+    if (failed && isExpected(Number(failed[1]), message.location().url)) return;
+    problems.push(`console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('response', (response) => {
     const status = response.status();
     if (status < 400) return;
-    const url = response.url();
-    if (expected.some((entry) => entry.status === status && url.includes(entry.path))) return;
-    problems.push(`HTTP ${status} for ${url}`);
+    if (!isExpected(status, response.url())) problems.push(`HTTP ${status} for ${response.url()}`);
   });
   return { page, problems, expectStatus: (status, path) => expected.push({ status, path }) };
 }
