@@ -6,7 +6,10 @@ import { defineHandlerType, eventJsonOf, type DispatchEvent, type HandlerResult 
 import { RESPONSE_MAX_CHARS } from '../../store/deliveries.js';
 import { cutText } from '../../text.js';
 
-/** A UTF-8 character is at most 4 bytes, so this many bytes always decode to more than RESPONSE_MAX_CHARS units. */
+/**
+ * A UTF-8 character takes 1–4 bytes for 1–2 UTF-16 units, so this many bytes decode to more than RESPONSE_MAX_CHARS
+ * units: a character the byte cap cut in half always lies beyond the text that is kept.
+ */
 const OUTPUT_MAX_BYTES = RESPONSE_MAX_CHARS * 4;
 
 export const commandOptions = z.strictObject({
