@@ -1,21 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { freePort } from '../helpers/server.js';
-import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpSink } from '../helpers/smtp.js';
+import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpMode, type SmtpSink } from '../helpers/smtp.js';
+import { createServer, type Socket } from 'node:net';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function smtp(answerData?: SmtpSink['answerData']): Promise<SmtpSink> {
-  const started = await startSmtp(answerData);
+async function smtp(answerData?: SmtpSink['answerData'], mode?: SmtpMode): Promise<SmtpSink> {
+  const started = await startSmtp(answerData, mode);
   cleanups.push(started.close);
   return started;
 }
 
-async function relay(options: Record<string, unknown>, events: string[] = ['transcript', 'offline-message']): Promise<DispatchApp> {
-  const app = await createDispatchApp({ retry: { schedule: ['50ms', '50ms'], jitter: 0 }, handlers: [{ name: 'mail', type: 'email', events, options }] });
+async function relay(options: Record<string, unknown>, handler: Record<string, unknown> = {}): Promise<DispatchApp> {
+  const app = await createDispatchApp({
+    retry: { schedule: ['50ms', '50ms'], jitter: 0 },
+    handlers: [{ name: 'mail', type: 'email', events: ['transcript', 'offline-message'], options, ...handler }],
+  });
   cleanups.push(app.close);
   return app;
 }
@@ -137,5 +141,43 @@ describe('email handler', () => {
     const [sent] = await lax.settled(await lax.post('transcript', payload('transcript')));
     expect(sent).toMatchObject({ status: 'succeeded' });
     expect(server.mails).toHaveLength(1);
+  });
+
+  it('sends over TLS from the first byte with secure: true', async () => {
+    const server = await smtp(undefined, { implicitTls: true });
+    const app = await relay(trusted(server, { secure: true }));
+    const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
+    expect(delivery).toMatchObject({ status: 'succeeded' });
+    expect(server.mails[0]).toMatchObject({ secure: true, user: SMTP_USER });
+  });
+
+  it('will not log in or send in clear text to a server that offers no STARTTLS', async () => {
+    const server = await smtp(undefined, { noStartTls: true });
+    const app = await relay(trusted(server));
+    const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
+    // The server refuses STARTTLS with a 5xx: that will not change on a retry.
+    expect(delivery).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(delivery!.lastError).toMatch(/STARTTLS/i);
+    expect(server.mails).toHaveLength(0);
+    // Only when told it may (a relay on the same host) does it send without TLS.
+    const local = await relay(trusted(server, { requireTLS: false }));
+    await local.settled(await local.post('transcript', payload('transcript')));
+    expect(server.mails[0]).toMatchObject({ secure: false });
+  });
+
+  it('gives up an attempt when the server says nothing within the handler timeout, and retries', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const app = await relay({ host: '127.0.0.1', port, from: 'chat@acme.test', to: 'lead@acme.test' }, { timeout: '300ms' });
+    const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
+    expect(delivery).toMatchObject({ status: 'dead', attempts: 3 });
+    expect(sockets.length).toBe(3);
   });
 });

@@ -46,18 +46,21 @@ function testCertificate() {
 
 const smtpError = (answer: { code: number; message: string }) => Object.assign(new Error(answer.message), { responseCode: answer.code });
 
-export async function startSmtp(answerData: SmtpSink['answerData'] = () => undefined): Promise<SmtpSink> {
+/** `implicitTls`: TLS from the first byte (port 465 style); `noStartTls`: a server that never offers STARTTLS. */
+export type SmtpMode = { implicitTls?: boolean; noStartTls?: boolean };
+
+export async function startSmtp(answerData: SmtpSink['answerData'] = () => undefined, mode: SmtpMode = {}): Promise<SmtpSink> {
   const { key, cert } = await testCertificate();
   const caFile = join(tempDir('chatlio-relay-smtp-'), 'smtp-ca.pem');
   writeFileSync(caFile, cert);
   const sink: SmtpSink = { port: 0, caFile, mails: [], refusedLogins: 0, answerData, close: async () => {} };
   let attempts = 0;
+  // Unless told otherwise, AUTH only after STARTTLS: a client that logs in has upgraded the connection.
   const server = new SMTPServer({
-    secure: false,
+    secure: mode.implicitTls === true,
     key,
     cert,
-    // AUTH only after STARTTLS: a client that logs in has upgraded the connection.
-    allowInsecureAuth: false,
+    ...(mode.noStartTls ? { disabledCommands: ['STARTTLS'], allowInsecureAuth: true } : { allowInsecureAuth: false }),
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
     onAuth(auth, _session, callback) {

@@ -99,7 +99,7 @@ type SmtpError = Error & { code?: string; responseCode?: number; response?: stri
 /** SMTP's verdict as a handler result: 5xx replies are final (dead), 4xx replies and connection failures are retried. */
 export function smtpFailure(error: unknown): HandlerResult {
   const smtp = error as SmtpError;
-  const reply = smtp.response ?? smtp.message;
+  const reply = smtp.response && !smtp.message.includes(smtp.response) ? `${smtp.message} (${smtp.response})` : smtp.message;
   const detail = `${smtp.code ?? 'SMTP error'}${smtp.responseCode ? ` ${smtp.responseCode}` : ''}: ${reply}`.slice(0, 500);
   return { ok: false, error: detail, ...(smtp.responseCode !== undefined && smtp.responseCode >= 500 ? { permanent: true } : {}) };
 }
