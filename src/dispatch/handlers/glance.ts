@@ -1,8 +1,8 @@
 // What a chat-app card shows of an event (Teams, Discord): a headline, a few labelled facts, the first lines said, a link.
+import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import type { DispatchEvent } from '../handler.js';
 import { eventView, render, templateSchema } from '../template.js';
-import { z } from 'zod';
 
 /** A `title` option: one template for every type, or one per type; rendered as plain text, never as markup. */
 export const titleOption = z.union([templateSchema, z.partialRecord(z.enum(EVENT_TYPES), templateSchema)]).optional();
