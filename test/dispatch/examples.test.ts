@@ -65,6 +65,8 @@ const TARGETS: Record<string, { required: string[]; optional: string[] }> = {
   slack: { required: ['webhookUrl'], optional: [] },
   http: { required: ['url'], optional: [] },
   command: { required: ['command'], optional: [] },
+  pagerduty: { required: ['baseUrl'], optional: [] },
+  email: { required: ['host', 'to'], optional: [] },
 };
 
 function targets(handler: HandlerEntry): Array<[string, unknown]> {

@@ -61,7 +61,7 @@ describe('recipes from issue 11, end to end', () => {
     cleanups.push(remote.close);
     const config = example('pagerduty-unanswered.yaml');
     const [page, close] = config.handlers;
-    expect(page).toMatchObject({ type: 'pagerduty', delay: '5m', options: { action: 'trigger' } });
+    expect(page).toMatchObject({ type: 'pagerduty', delay: '${PAGE_AFTER:-5m}', options: { action: 'trigger' } });
     expect(close).toMatchObject({ type: 'pagerduty', options: { action: 'resolve' } });
     page!.delay = '400ms';
     for (const handler of config.handlers) handler.options.baseUrl = remote.url;
