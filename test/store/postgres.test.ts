@@ -60,6 +60,18 @@ describe('postgres: several replicas on one database', () => {
     }
   });
 
+  it('stores two bodies sent to two replicas in opposite orders once each (the batches wait on each other)', async () => {
+    const url = await database();
+    const [a, b] = [await replica(url), await replica(url)];
+    const x = newEvent({ raw: '{"x":1}' });
+    const y = newEvent({ raw: '{"y":1}' });
+    const results = await Promise.all([a.ingest(x), a.ingest(y), b.ingest(y), b.ingest(x)]);
+    expect(results[0]!.seq).toBe(results[3]!.seq);
+    expect(results[1]!.seq).toBe(results[2]!.seq);
+    expect(results.filter((result) => !result.duplicate)).toHaveLength(2);
+    expect((await a.listEvents({}, { limit: 10 })).rows).toHaveLength(2);
+  });
+
   it('never gives two replicas claiming at once the same delivery, nor more than the global concurrency', async () => {
     const url = await database();
     const [a, b] = [await replica(url), await replica(url)];

@@ -110,3 +110,30 @@ export async function schemaVersion(client: pg.ClientBase): Promise<number> {
   const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_version');
   return rows[0]?.version ?? 0;
 }
+
+/**
+ * Runs `work` in a transaction on a pooled connection. A connection that fails while checked out (the server
+ * restarted) would emit an unhandled 'error' and end the process: it is caught here and the connection discarded.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken ??= rollbackError;
+    });
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}

@@ -11,7 +11,7 @@ import type {
   DeliveryFilter,
   DeliveryStatus,
 } from '../storage.js';
-import { LOCK_SPACE } from './connection.js';
+import { inTransaction, LOCK_SPACE } from './connection.js';
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from './rows.js';
 
 export const ERROR_MAX_CHARS = 1000;
@@ -20,21 +20,6 @@ export const RESPONSE_MAX_CHARS = 4096;
 function cut(text: string | undefined | null, max: number): string | null {
   if (text === undefined || text === null) return null;
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-async function inTransaction<T>(db: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 const prefixed = (alias: string) =>

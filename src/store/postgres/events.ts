@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { EventFilter, EventPage, EventRow } from '../storage.js';
 import { EVENT_COLUMNS, toEventRow, type RawEvent } from './rows.js';
 import { toTsquery } from './search.js';
+import { inTransaction } from './connection.js';
 
 /** Collects positional parameters while a WHERE clause is written. */
 class Params {
@@ -66,9 +67,7 @@ export async function deleteEvent(db: pg.Pool, seq: number): Promise<boolean> {
  * transaction.
  */
 export async function deleteVisitor(db: pg.Pool, key: string): Promise<{ events: number; rejections: number }> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(db, async (client) => {
     const emails = new Set<string>();
     const uuids = new Set<string>();
     if (key.includes('@')) {
@@ -99,14 +98,8 @@ export async function deleteVisitor(db: pg.Pool, key: string): Promise<{ events:
        )`,
       [identifiers],
     );
-    await client.query('COMMIT');
     return { events: events.rowCount ?? 0, rejections: rejections.rowCount ?? 0 };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Deletes up to `batch` of the oldest events received before `cutoff`; returns how many went. */

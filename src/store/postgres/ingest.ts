@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { IngestResult, NewEvent } from '../storage.js';
 import { toTsvector } from './search.js';
 import { formatEventId } from './rows.js';
+import { inTransaction } from './connection.js';
 
 export const DUE_CHANNEL = 'chatlio_relay_due';
 
@@ -63,23 +64,14 @@ export class IngestBatcher {
   }
 
   private async transaction(jobs: Job[]): Promise<IngestResult[]> {
-    const client = await this.pool.connect();
-    let healthy = true;
-    try {
-      await client.query('BEGIN');
-      const { results, deliveriesCreated } = await writeBatch(client, jobs);
-      if (deliveriesCreated > 0) await client.query(`NOTIFY ${DUE_CHANNEL}`);
-      await client.query('COMMIT');
-      if (deliveriesCreated > 0) this.onDeliveriesCreated();
-      return results;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        healthy = false;
-      });
-      throw error;
-    } finally {
-      client.release(healthy ? undefined : true);
-    }
+    const { results, deliveriesCreated } = await inTransaction(this.pool, async (client) => {
+      const written = await writeBatch(client, jobs);
+      // Delivered to every LISTENing replica when the transaction commits, not before.
+      if (written.deliveriesCreated > 0) await client.query(`NOTIFY ${DUE_CHANNEL}`);
+      return written;
+    });
+    if (deliveriesCreated > 0) this.onDeliveriesCreated();
+    return results;
   }
 }
 
