@@ -121,6 +121,32 @@ describe('postgres: several replicas on one database', () => {
     await until(() => woken > before, 'the redelivery NOTIFY');
   });
 
+  it('listens again after its LISTEN connection is killed, and wakes its listeners then', async () => {
+    const url = await database();
+    const [a, b] = [await replica(url), await replica(url)];
+    let woken = 0;
+    b.onDeliveriesDue(() => (woken += 1));
+    await b.listening();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const killed = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN chatlio_relay_due'",
+      );
+      expect(killed.rowCount).toBe(1);
+    } finally {
+      await admin.end();
+    }
+    // Notifications sent while it was away are lost, so coming back wakes everyone once.
+    await until(() => woken > 0, 'the wake-up after reconnecting');
+    await until(async () => {
+      const before = woken;
+      await a.ingest(newEvent({ plan: { create: [{ handler: 'http', dueAt: Date.now(), conversationUUID: null }] } }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return woken > before;
+    }, 'a NOTIFY after reconnecting');
+  });
+
   it('runs a singleton job on one replica at a time', async () => {
     const url = await database();
     const [a, b] = [await replica(url), await replica(url)];

@@ -56,7 +56,7 @@ export async function claimDue(db: pg.Pool, request: ClaimRequest, now: number):
     );
     const room = request.concurrency - running.rows[0]!.n;
     if (room <= 0) return [];
-    const { rows } = await client.query<RawDelivery & { attempt_id: number; claim_token: string }>(
+    const claimed = await client.query<RawDelivery & { claim_token: string }>(
       `WITH due AS (
          SELECT id, due_at FROM deliveries
          WHERE handler = $1 AND status IN ('pending', 'failed') AND due_at <= $2
@@ -68,16 +68,20 @@ export async function claimDue(db: pg.Pool, request: ClaimRequest, now: number):
              lease_until = now() + $4 * interval '1 millisecond', claim_token = gen_random_uuid()::text
          FROM due WHERE d.id = due.id
          RETURNING ${prefixed('d')}, d.claim_token, due.due_at AS was_due
-       ), opened AS (
-         INSERT INTO delivery_attempts (delivery_id, attempt, started_at)
-         SELECT id, attempts, $2 FROM claimed
-         RETURNING id, delivery_id
        )
-       SELECT claimed.*, opened.id AS attempt_id FROM claimed JOIN opened ON opened.delivery_id = claimed.id
-       ORDER BY claimed.was_due, claimed.id`,
+       SELECT * FROM claimed ORDER BY was_due, id`,
       [request.handler, now, room, request.leaseMs],
     );
-    return rows.map((row) => ({ ...toDelivery(row), attemptId: row.attempt_id, attempt: row.attempts, claimToken: row.claim_token }));
+    if (claimed.rows.length === 0) return [];
+    // A second statement rather than a third CTE: joining two CTEs' results back together is planned as a nested loop.
+    const opened = await client.query<{ id: number; delivery_id: number }>(
+      `INSERT INTO delivery_attempts (delivery_id, attempt, started_at)
+       SELECT delivery_id, attempt, $3 FROM unnest($1::bigint[], $2::int[]) AS u(delivery_id, attempt)
+       RETURNING id, delivery_id`,
+      [claimed.rows.map((row) => row.id), claimed.rows.map((row) => row.attempts), now],
+    );
+    const attemptIds = new Map(opened.rows.map((row) => [row.delivery_id, row.id]));
+    return claimed.rows.map((row) => ({ ...toDelivery(row), attemptId: attemptIds.get(row.id)!, attempt: row.attempts, claimToken: row.claim_token }));
   });
 }
 

@@ -52,6 +52,7 @@ export class DueListener {
       const client = await connectClient({ ...this.options, statementTimeoutMs: 0 });
       client.on('notification', () => this.fire());
       client.on('error', (error) => this.lost(client, error));
+      client.on('end', () => this.lost(client, new Error('the server closed the connection')));
       await client.query(`LISTEN ${DUE_CHANNEL}`);
       if (this.closed) {
         await client.end();

@@ -74,6 +74,7 @@ CREATE TABLE deliveries (
 -- read only unfinished rows, so neither ever scans the finished history.
 CREATE INDEX deliveries_waiting ON deliveries (handler, due_at, id) WHERE status IN ('pending', 'failed');
 CREATE INDEX deliveries_running ON deliveries (handler, lease_until) WHERE status = 'running';
+CREATE INDEX deliveries_lease ON deliveries (lease_until) WHERE status = 'running';
 CREATE INDEX deliveries_status ON deliveries (status, id);
 CREATE INDEX deliveries_handler ON deliveries (handler, id);
 CREATE INDEX deliveries_event ON deliveries (event_seq);
@@ -91,3 +92,5 @@ CREATE TABLE delivery_attempts (
   response text
 );
 CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id);
+-- The reaper closes open attempts of expired leases: only open ones are indexed, never the whole history.
+CREATE INDEX delivery_attempts_open ON delivery_attempts (delivery_id) WHERE outcome IS NULL;
