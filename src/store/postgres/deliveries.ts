@@ -12,6 +12,7 @@ import type {
   DeliveryStatus,
 } from '../storage.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
+import { CLOCK_SLACK_MS, seqBoundAt } from './events.js';
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from './rows.js';
 
 export const ERROR_MAX_CHARS = 1000;
@@ -212,12 +213,14 @@ export async function redeliverAll(
   now: number,
 ): Promise<number> {
   const ranged = filter.since !== undefined || filter.until !== undefined;
+  const low = filter.since === undefined ? 0 : await seqBoundAt(db, filter.since - CLOCK_SLACK_MS);
+  const high = filter.until === undefined ? Number.MAX_SAFE_INTEGER : await seqBoundAt(db, filter.until + CLOCK_SLACK_MS);
   const { rowCount } = await db.query(
     `UPDATE deliveries d SET status = 'pending', due_at = $1, updated_at = $1, manual = true, cancelled_by = NULL
      WHERE d.status = $2 AND ($3::text IS NULL OR d.handler = $3)
-       ${ranged ? 'AND EXISTS (SELECT 1 FROM events e WHERE e.seq = d.event_seq AND e.received_at >= $4 AND e.received_at < $5)' : ''}`,
+       ${ranged ? 'AND d.event_seq >= $4 AND d.event_seq < $5 AND EXISTS (SELECT 1 FROM events e WHERE e.seq = d.event_seq AND e.received_at >= $6 AND e.received_at < $7)' : ''}`,
     ranged
-      ? [now, filter.status, filter.handler ?? null, filter.since ?? 0, filter.until ?? Number.MAX_SAFE_INTEGER]
+      ? [now, filter.status, filter.handler ?? null, low, high, filter.since ?? 0, filter.until ?? Number.MAX_SAFE_INTEGER]
       : [now, filter.status, filter.handler ?? null],
   );
   return rowCount ?? 0;

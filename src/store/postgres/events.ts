@@ -5,6 +5,35 @@ import { EVENT_COLUMNS, toEventRow, type RawEvent } from './rows.js';
 import { toTsquery } from './search.js';
 import { inTransaction } from './connection.js';
 
+// received_at is taken before the commit that assigns seq, so arrival order and clock order can disagree by the time a
+// request waits for its group commit or a small clock step: time bounds are widened to seq bounds by this much (as on
+// SQLite), then checked exactly on received_at.
+export const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * The smallest seq B such that events from B on arrived at or after `at` (if clocks only move forward): a binary
+ * search over the primary key in one statement, so time filters need no index on received_at (which every ingest
+ * would pay) and page through the primary key like any other query.
+ */
+export async function seqBoundAt(db: pg.Pool | pg.PoolClient, at: number): Promise<number> {
+  const { rows } = await db.query<{ bound: number }>(
+    `WITH RECURSIVE step(low, high) AS (
+       SELECT 1::bigint, (SELECT coalesce(max(seq), 0) + 1 FROM events)
+       UNION ALL
+       SELECT CASE WHEN probe.seq IS NULL OR probe.seq >= step.high OR probe.received_at >= $1 THEN step.low ELSE probe.seq + 1 END,
+              CASE WHEN probe.seq IS NULL OR probe.seq >= step.high OR probe.received_at >= $1 THEN (step.low + step.high) / 2 ELSE step.high END
+       FROM step
+       LEFT JOIN LATERAL (
+         SELECT seq, received_at FROM events WHERE seq >= (step.low + step.high) / 2 ORDER BY seq LIMIT 1
+       ) probe ON true
+       WHERE step.low < step.high
+     )
+     SELECT max(low) AS bound FROM step`,
+    [at],
+  );
+  return rows[0]!.bound;
+}
+
 /** Collects positional parameters while a WHERE clause is written. */
 class Params {
   readonly values: unknown[] = [];
@@ -14,11 +43,17 @@ class Params {
   }
 }
 
-function whereOf(filter: EventFilter, before: number | undefined, params: Params): string {
+async function whereOf(db: pg.Pool, filter: EventFilter, before: number | undefined, params: Params): Promise<string> {
   const where: string[] = [];
   if (before !== undefined) where.push(`seq < ${params.add(before)}`);
-  if (filter.since !== undefined) where.push(`received_at >= ${params.add(filter.since)}`);
-  if (filter.until !== undefined) where.push(`received_at < ${params.add(filter.until)}`);
+  if (filter.since !== undefined) {
+    const bound = await seqBoundAt(db, filter.since - CLOCK_SLACK_MS);
+    where.push(`seq >= ${params.add(bound)} AND received_at >= ${params.add(filter.since)}`);
+  }
+  if (filter.until !== undefined) {
+    const bound = await seqBoundAt(db, filter.until + CLOCK_SLACK_MS);
+    where.push(`seq < ${params.add(bound)} AND received_at < ${params.add(filter.until)}`);
+  }
   if (filter.types !== undefined) where.push(`type = ANY(${params.add(filter.types)}::text[])`);
   if (filter.conversation !== undefined) where.push(`conversation_uuid = ${params.add(filter.conversation)}`);
   if (filter.visitor !== undefined) {
@@ -42,7 +77,7 @@ export async function getEvent(db: pg.Pool, seq: number): Promise<EventRow | und
 /** One page of matching events, newest first, strictly before `before` (a seq) when given. */
 export async function listEvents(db: pg.Pool, filter: EventFilter, page: { before?: number; limit: number }): Promise<EventPage> {
   const params = new Params();
-  const where = whereOf(filter, page.before, params);
+  const where = await whereOf(db, filter, page.before, params);
   const { rows } = await db.query<RawEvent>(
     `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ${params.add(page.limit + 1)}`,
     params.values,
@@ -104,9 +139,10 @@ export async function deleteVisitor(db: pg.Pool, key: string): Promise<{ events:
 
 /** Deletes up to `batch` of the oldest events received before `cutoff`; returns how many went. */
 export async function deleteOlderThan(db: pg.Pool, cutoff: number, batch: number): Promise<number> {
+  const bound = await seqBoundAt(db, cutoff);
   const { rowCount } = await db.query(
-    `DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE received_at < $1 ORDER BY seq LIMIT $2)`,
-    [cutoff, batch],
+    'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq < $1 AND received_at < $2 ORDER BY seq LIMIT $3)',
+    [bound, cutoff, batch],
   );
   return rowCount ?? 0;
 }

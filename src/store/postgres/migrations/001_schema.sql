@@ -26,9 +26,7 @@ CREATE INDEX events_visitor_email ON events (visitor_email) WHERE visitor_email 
 CREATE INDEX events_rating ON events (rating, seq) WHERE rating IS NOT NULL;
 CREATE INDEX events_search ON events USING gin (search) WHERE search IS NOT NULL;
 CREATE INDEX events_tags ON events USING gin (tags) WHERE tags IS NOT NULL;
--- received_at follows seq almost exactly, so a BRIN index (a few pages, nearly free at ingest) answers time ranges
--- for stats, retention and the since/until filters.
-CREATE INDEX events_received_at ON events USING brin (received_at);
+-- No index on received_at: time ranges become seq ranges by a binary search over the primary key (events.ts).
 
 -- Seconds from a transcript's first visitor message to the first agent answer, computed at ingest.
 CREATE TABLE transcript_first_response (
