@@ -47,6 +47,18 @@ async function until(check: () => Promise<boolean> | boolean, what: string, time
   }
 }
 
+describe('postgres: full-text limits', () => {
+  it('stores a transcript whose words exceed the 1 MB tsvector limit, its first words searchable', async () => {
+    const storage = await replica(await database());
+    const words = Array.from({ length: 150_000 }, (_, i) => `w${i.toString(36)}x${i}`);
+    const text = `opening ${words.join(' ')}`;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(1_500_000);
+    const stored = await storage.ingest(newEvent({ text }));
+    const found = await storage.listEvents({ search: [{ tokens: ['opening'], prefix: false }] }, { limit: 5 });
+    expect(found.rows.map((row) => row.seq)).toEqual([stored.seq]);
+  });
+});
+
 describe('postgres: several replicas on one database', () => {
   it('stores a body sent to two replicas at once exactly once', async () => {
     const url = await database();
