@@ -8,10 +8,15 @@ import { inTransaction } from './connection.js';
 
 export const DUE_CHANNEL = 'chatlio_relay_due';
 
+// A batch's bodies travel as hex in one message: past these, the batch leaves at once and the next one starts.
+const MAX_BATCH_EVENTS = 500;
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
 type Job = { event: NewEvent; now: number; resolve: (result: IngestResult) => void; reject: (error: unknown) => void };
 
 export class IngestBatcher {
   private queue: Job[] = [];
+  private queuedBytes = 0;
   private scheduled = false;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -24,7 +29,9 @@ export class IngestBatcher {
   ingest(event: NewEvent, now: number): Promise<IngestResult> {
     return new Promise<IngestResult>((resolve, reject) => {
       this.queue.push({ event, now, resolve, reject });
-      if (!this.scheduled) {
+      this.queuedBytes += event.raw.length;
+      if (this.queue.length >= MAX_BATCH_EVENTS || this.queuedBytes >= MAX_BATCH_BYTES) this.send();
+      else if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate lets every request already read from the sockets in this turn join the batch.
         setImmediate(() => this.flush());
@@ -35,8 +42,13 @@ export class IngestBatcher {
   /** Sends what is queued now; batches already sent keep going on their own pool connections. */
   flush(): void {
     this.scheduled = false;
+    this.send();
+  }
+
+  private send(): void {
     const jobs = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     if (jobs.length === 0) return;
     const batch = this.commit(jobs).finally(() => this.inFlight.delete(batch));
     this.inFlight.add(batch);
