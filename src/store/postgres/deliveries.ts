@@ -40,15 +40,15 @@ export async function claimDue(db: pg.Pool, request: ClaimRequest, now: number):
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_SPACE.claim, request.handler]);
     if (request.unlessFollowedBy.length > 0) {
       await client.query(
-        `UPDATE deliveries d SET status = 'cancelled', due_at = NULL, updated_at = $3, cancelled_by = f.by_seq
+        `UPDATE deliveries d SET status = 'cancelled', due_at = NULL, updated_at = $2, cancelled_by = f.by_seq
          FROM (
            SELECT w.id, (SELECT min(e.seq) FROM events e
-                         WHERE e.conversation_uuid = w.conversation_uuid AND e.seq > w.event_seq AND e.type = ANY($4::text[])) AS by_seq
+                         WHERE e.conversation_uuid = w.conversation_uuid AND e.seq > w.event_seq AND e.type = ANY($3::text[])) AS by_seq
            FROM deliveries w
            WHERE w.handler = $1 AND w.status IN ('pending', 'failed') AND w.due_at <= $2 AND w.conversation_uuid IS NOT NULL
          ) f
          WHERE d.id = f.id AND f.by_seq IS NOT NULL`,
-        [request.handler, now, now, request.unlessFollowedBy],
+        [request.handler, now, request.unlessFollowedBy],
       );
     }
     const running = await client.query<{ n: number }>(
