@@ -45,7 +45,7 @@ describe('GET /api/stats', () => {
     sink = await startSink(() => ({ status: 200 }));
     t = await createDispatchApp({ handlers: [{ name: 'forward', type: 'http', events: ['transcript'], options: { url: sink.url } }, { name: 'later', type: 'log', events: ['transcript'], delay: '1h' }] });
     const id = await t.post('transcript', payload('transcript'));
-    await waitFor(() => (t!.deliveries(id).find((delivery) => delivery.handler === 'forward')?.status === 'succeeded' ? true : undefined));
+    await waitFor(async () => ((await t!.deliveries(id)).find((delivery) => delivery.handler === 'forward')?.status === 'succeeded' ? true : undefined));
     const stats = await t.api('GET', '/api/stats');
     expect(stats.status).toBe(200);
     expect((stats.json as { deliveries: Record<string, number> }).deliveries).toMatchObject({ succeeded: 1, pending: 1, dead: 0 });

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/store/db.js';
-import { GroupCommitter } from '../../src/store/group-commit.js';
+import { openDb, type Db } from '../../src/store/sqlite/db.js';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.js';
 import { tempDir } from '../helpers/app.js';
 
 let dir: string;
