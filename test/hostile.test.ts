@@ -60,7 +60,7 @@ describe('hostile input on every documented route', () => {
     }
     expect(failures).toEqual([]);
     // No hostile key matched the one stored event, so nothing was erased, and nothing hostile was stored.
-    expect(events()).toBe(1);
+    expect(await events()).toBe(1);
   });
 
   it.each([

@@ -38,7 +38,7 @@ describe('erasure with deliveries on record', () => {
     const visitor = await t.api('DELETE', '/api/visitors/erase-me@example.com');
     expect(visitor).toMatchObject({ status: 200, json: { removed: { events: 1 } } });
     expect(count('deliveries')).toBe(2);
-    expect(t.deliveries(kept)).toHaveLength(2);
+    expect(await t.deliveries(kept)).toHaveLength(2);
     const orphans = sqliteOf(t.ctx.storage).db.prepare('SELECT count(*) AS n FROM delivery_attempts WHERE delivery_id NOT IN (SELECT id FROM deliveries)').get() as { n: number };
     expect(orphans.n).toBe(0);
   });

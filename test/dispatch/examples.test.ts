@@ -121,7 +121,7 @@ describe('examples from the docs, end to end', () => {
     const remote = await sink();
     const app = await relay(local(example('urgent-slack.yaml'), remote));
     await app.settled(await app.post('transcript', payload('transcript', { extraData: ['urgent'] })));
-    expect(app.deliveries(await app.post('transcript', payload('transcript')))).toEqual([]);
+    expect(await app.deliveries(await app.post('transcript', payload('transcript')))).toEqual([]);
     expect(slackTexts(remote)).toEqual([':fire: *Urgent* chat with costa-mesa-california-us-133 (Some One): <https://yourcompany.slack.com/archives/cl-tiger128|open in Slack>']);
   });
 
