@@ -183,6 +183,29 @@ describe('redelivery', () => {
     for (const id of ids) await app.settled(id, ['succeeded']);
   });
 
+  it('redelivers in bulk only the deliveries of events received between since and until', async () => {
+    const remote = await sink(() => ({ status: 400 }));
+    const app = await relay([httpTo(remote.url)]);
+    const ids = [await app.post('transcript', payload('transcript')), await app.post('feedback', payload('feedback'))];
+    for (const id of ids) await app.settled(id, ['dead']);
+    const hour = (offset: number) => encodeURIComponent(new Date(Date.now() + offset * 3_600_000).toISOString());
+    expect((await app.api('POST', `/api/deliveries/redeliver?since=${hour(1)}`)).json).toEqual({ redelivered: 0 });
+    expect((await app.api('POST', `/api/deliveries/redeliver?until=${hour(-1)}`)).json).toEqual({ redelivered: 0 });
+    remote.respond = () => ({ status: 200 });
+    expect((await app.api('POST', `/api/deliveries/redeliver?since=${hour(-1)}&until=${hour(1)}`)).json).toEqual({ redelivered: 2 });
+    for (const id of ids) await app.settled(id, ['succeeded']);
+  });
+
+  it('answers 400 for a bulk redelivery whose since is not a date or not before until', async () => {
+    const app = await relay([httpTo('http://127.0.0.1:9/unused')]);
+    const bad = await app.api('POST', '/api/deliveries/redeliver?since=yesterday');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toContain('since');
+    const backwards = await app.api('POST', '/api/deliveries/redeliver?since=2026-11-02&until=2026-11-01');
+    expect(backwards.status).toBe(400);
+    expect(JSON.stringify(backwards.json)).toContain('must be before until');
+  });
+
   it('answers 404 naming the handler when ?handler= is not configured', async () => {
     const remote = await sink();
     const app = await relay([httpTo(remote.url)]);
@@ -261,6 +284,25 @@ describe('GET /api/deliveries', () => {
     const response = await app.api('GET', '/api/deliveries?status=lost');
     expect(response.status).toBe(400);
     expect(JSON.stringify(response.json)).toContain('status');
+  });
+});
+
+describe('leases', () => {
+  it('records nothing for an attempt that finishes after its lease was reaped, and the delivery runs again', async () => {
+    const remote = await sink(() => 'hold');
+    const app = await relay([httpTo(remote.url, { concurrency: 1, timeout: '30s' })]);
+    const id = await app.post('transcript', payload('transcript'));
+    await waitFor(() => (remote.requests.length === 1 ? true : undefined));
+    // As the reaper of another process would once the lease ran out (its worker presumed dead); the reaped delivery
+    // is due at the reaper's clock, an hour ahead here, so it is redelivered to make it due now.
+    expect(await app.ctx.storage.reapExpiredLeases(Date.now() + 3_600_000)).toBe(1);
+    expect((await app.api('POST', `/api/events/${id}/redeliver`)).status).toBe(200);
+    remote.respond = () => ({ status: 200 });
+    remote.release();
+    const [delivery] = await app.settled(id, ['succeeded']);
+    expect(await app.ctx.storage.attempts(delivery!.seq)).toMatchObject([{ outcome: 'interrupted' }, { outcome: 'succeeded', statusCode: 200 }]);
+    expect(remote.requests).toHaveLength(2);
+    expect(app.logs()).toContain('its outcome is not recorded');
   });
 });
 
