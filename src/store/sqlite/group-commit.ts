@@ -1,22 +1,28 @@
 // Group commit: writes queued during one event-loop turn share one durable transaction (one fdatasync, not one each).
 import type { Db } from './db.js';
 
-type Job = { write: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+type Queued<Job> = { job: Job; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
-export class GroupCommitter {
-  private queue: Job[] = [];
+/**
+ * Queues jobs as data and applies them with `apply` inside the next shared IMMEDIATE transaction. `apply` may run a job
+ * twice (the second time after its first try was rolled back), so it must touch nothing but the database.
+ */
+export class GroupCommitter<Job> {
+  private queue: Array<Queued<Job>> = [];
   private scheduled = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly apply: (job: Job) => unknown,
+  ) {}
 
   /**
-   * Runs `write` inside the next shared transaction; resolves once that transaction is committed.
-   * A write that throws fails alone: the others of its group are committed without it. `write` may run twice
-   * (the second time after its first try was rolled back), so it must touch nothing but the database.
+   * Resolves with what `apply` returned for the job once its transaction is committed. A job that throws fails alone:
+   * the others of its group are committed without it.
    */
-  run<T>(write: () => T): Promise<T> {
+  run<T>(job: Job): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ job, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // setImmediate lets every request already read from the sockets in this turn join the batch.
@@ -28,26 +34,26 @@ export class GroupCommitter {
   /** Commits whatever is queued now; used by the timer and on shutdown. */
   flush(): void {
     this.scheduled = false;
-    const jobs = this.queue;
+    const queued = this.queue;
     this.queue = [];
-    if (jobs.length === 0) return;
+    if (queued.length === 0) return;
     let values: unknown[];
     try {
-      values = this.db.transaction(() => jobs.map((job) => job.write())).immediate();
+      values = this.db.transaction(() => queued.map(({ job }) => this.apply(job))).immediate();
     } catch {
       // Rare path: something in the group failed. Savepoints on every write would tax the common case,
-      // so retry each write in its own transaction to find the one that fails and commit the rest.
-      for (const job of jobs) this.commitAlone(job);
+      // so retry each job in its own transaction to find the one that fails and commit the rest.
+      for (const item of queued) this.commitAlone(item);
       return;
     }
-    jobs.forEach((job, index) => job.resolve(values[index]));
+    queued.forEach((item, index) => item.resolve(values[index]));
   }
 
-  private commitAlone(job: Job): void {
+  private commitAlone(item: Queued<Job>): void {
     try {
-      job.resolve(this.db.transaction(job.write).immediate());
+      item.resolve(this.db.transaction(() => this.apply(item.job)).immediate());
     } catch (error) {
-      job.reject(error);
+      item.reject(error);
     }
   }
 }

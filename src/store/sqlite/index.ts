@@ -46,15 +46,53 @@ export type SqliteStorage = Storage & {
   explain(filter: EventFilter, before?: number): string;
 };
 
+/** The writes that go through the group commit, as data: what each does is in `apply` below. */
+type WriteJob =
+  | { kind: 'ingest'; event: NewEvent; now: number }
+  | { kind: 'insertRejection'; rejection: { type: EventType; receivedAt: number; raw: Buffer; errors: FieldError[] } }
+  | { kind: 'removeRejection'; id: number }
+  | { kind: 'deleteEvent'; seq: number }
+  | { kind: 'deleteVisitor'; key: string }
+  | { kind: 'deleteOlderThan'; cutoff: number; batch: number };
+
 export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
   const db = openDb(options.path, { synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs });
-  const committer = new GroupCommitter(db);
   const events = eventStore(db);
   const search = searchStore(db);
   const queries = eventQueries(db);
   const rejections = rejectionStore(db, { max: options.rejectionsMax });
   const stats = statsStore(db, queries);
   const deliveries = deliveryStore(db);
+
+  /** The event, its full-text and first-response rows, and its planned deliveries and cancellations. */
+  const writeEvent = (event: NewEvent, now: number): IngestResult => {
+    const stored = events.insert(event);
+    if (stored.duplicate) return { seq: stored.seq, id: formatEventId(stored.seq), duplicate: true, deliveriesCreated: 0 };
+    // The full-text row and the outbox rows commit with the event: search never sees it half-indexed, and a 200
+    // means every delivery is on record. A duplicate indexes and plans nothing.
+    search.index(stored.seq, event.searchable);
+    const created = deliveries.applyPlan(stored.seq, event.identity.conversationUUID, event.plan, now);
+    return { seq: stored.seq, id: formatEventId(stored.seq), duplicate: false, deliveriesCreated: created };
+  };
+
+  const apply = (job: WriteJob): unknown => {
+    switch (job.kind) {
+      case 'ingest':
+        return writeEvent(job.event, job.now);
+      case 'insertRejection':
+        return rejections.insert(job.rejection.type, job.rejection.receivedAt, job.rejection.raw, job.rejection.errors);
+      case 'removeRejection':
+        return rejections.remove(job.id);
+      case 'deleteEvent':
+        return queries.deleteEvent(job.seq);
+      case 'deleteVisitor':
+        return queries.deleteVisitor(job.key);
+      case 'deleteOlderThan':
+        return queries.deleteOlderThan(job.cutoff, job.batch);
+    }
+  };
+  const committer = new GroupCommitter<WriteJob>(db, apply);
+
   const touch = db.prepare<[string]>("INSERT INTO meta (key, value) VALUES ('readyz', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
 
   // One process per file: listeners are in-process, fired once per turn after the commit that made deliveries due.
@@ -84,16 +122,7 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
     db,
 
     async ingest(event: NewEvent, now = event.receivedAt): Promise<IngestResult> {
-      // The job is data: it touches nothing but the database, so the committer may run it twice (after a rollback).
-      const result = await committer.run((): IngestResult => {
-        const stored = events.insert(event);
-        if (stored.duplicate) return { seq: stored.seq, id: formatEventId(stored.seq), duplicate: true, deliveriesCreated: 0 };
-        // The full-text row and the outbox rows commit with the event: search never sees it half-indexed, and a 200
-        // means every delivery is on record. A duplicate indexes and plans nothing.
-        search.index(stored.seq, event.searchable);
-        const created = deliveries.applyPlan(stored.seq, event.identity.conversationUUID, event.plan, now);
-        return { seq: stored.seq, id: formatEventId(stored.seq), duplicate: false, deliveriesCreated: created };
-      });
+      const result = await committer.run<IngestResult>({ kind: 'ingest', event, now });
       if (result.deliveriesCreated > 0) notifyDue();
       return result;
     },
@@ -108,9 +137,9 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
     async conversation(uuid) {
       return queries.conversation(uuid);
     },
-    deleteEvent: (seq) => committer.run(() => queries.deleteEvent(seq)),
-    deleteVisitor: (key) => committer.run(() => queries.deleteVisitor(key)),
-    deleteOlderThan: (cutoff, batch) => committer.run(() => queries.deleteOlderThan(cutoff, batch)),
+    deleteEvent: (seq) => committer.run({ kind: 'deleteEvent', seq }),
+    deleteVisitor: (key) => committer.run({ kind: 'deleteVisitor', key }),
+    deleteOlderThan: (cutoff, batch) => committer.run({ kind: 'deleteOlderThan', cutoff, batch }),
 
     countsByTypeAndDay: (range: Range) => stats.countsByTypeAndDay(range),
     ratings: (range: Range) => stats.ratings(range),
@@ -119,15 +148,14 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
       return deliveries.countsByStatusForEvents(queries.seqBoundAt(range.since), queries.seqBoundAt(range.until));
     },
 
-    insertRejection: (rejection: { type: EventType; receivedAt: number; raw: Buffer; errors: FieldError[] }) =>
-      committer.run(() => rejections.insert(rejection.type, rejection.receivedAt, rejection.raw, rejection.errors)),
+    insertRejection: (rejection) => committer.run({ kind: 'insertRejection', rejection }),
     async getRejection(id) {
       return rejections.get(id);
     },
     async listRejections(page) {
       return rejections.list(page);
     },
-    removeRejection: (id) => committer.run(() => rejections.remove(id)),
+    removeRejection: (id) => committer.run({ kind: 'removeRejection', id }),
 
     async claimDue(request: ClaimRequest, now = Date.now()) {
       return immediate(() => deliveries.claimDue(request, now));
