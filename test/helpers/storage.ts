@@ -20,6 +20,12 @@ export async function testStorage(options: TestStorageOptions): Promise<Storage>
   });
 }
 
+/** Environment for a real server process (test/helpers/server.ts) to use the backend under test; SQLite needs none. */
+export function testBackendEnv(): Record<string, string> {
+  if (TEST_BACKEND !== 'sqlite') throw new Error(`TEST_BACKEND=${TEST_BACKEND} is not wired in test/helpers/storage.ts yet`);
+  return {};
+}
+
 /** For tests of SQLite-specific behaviour (WAL frames, disk full, read-only): the SQLite storage, or a clear failure. */
 export function sqliteOf(storage: Storage): SqliteStorage {
   if (storage.backend !== 'sqlite') throw new Error('this test is about SQLite itself');
