@@ -24,7 +24,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, maskPii: config.logMaskPii });
   let ctx: AppContext;
   try {
-    ctx = createContext(config, logger);
+    ctx = await createContext(config, logger);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`chatlio-relay: ${error.message}`);
@@ -69,8 +69,8 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, r
     force.unref();
     // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
     Promise.all([app.close(), worker.stop(), retention.stop()])
+      .then(() => closeContext(ctx))
       .then(() => {
-        closeContext(ctx);
         app.log.info('stopped');
         process.exit(0);
       })

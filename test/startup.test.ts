@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from './helpers/app.js';
 import { CLI, freePort, startServer, stopServer } from './helpers/server.js';
-import { DB_FILE } from '../src/store/db.js';
+import { DB_FILE } from '../src/store/sqlite/db.js';
 import { API_TOKEN_FILE, WEBHOOK_TOKEN_FILE } from '../src/tokens.js';
 
 /** Runs `chatlio-relay serve` expecting it to exit by itself; returns its exit code and output. */

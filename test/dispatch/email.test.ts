@@ -100,7 +100,7 @@ describe('email handler', () => {
     const app = await relay(trusted(server));
     const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
     expect(delivery).toMatchObject({ status: 'succeeded', attempts: 2 });
-    expect(app.ctx.deliveries.attempts(delivery!.seq)[0]!.error).toContain('451');
+    expect((await app.ctx.storage.attempts(delivery!.seq))[0]!.error).toContain('451');
     expect(server.mails).toHaveLength(1);
   });
 

@@ -167,7 +167,7 @@ describe('examples from the docs, end to end', () => {
     const remote = await sink();
     const app = await relay(example('urgent-slack.yaml'), { SLACK_URGENT_WEBHOOK_URL: `${remote.url}/slack/urgent` });
     await app.settled(await app.post('transcript', payload('transcript', { extraData: ['urgent'] })));
-    expect(app.deliveries(await app.post('transcript', payload('transcript')))).toEqual([]);
+    expect(await app.deliveries(await app.post('transcript', payload('transcript')))).toEqual([]);
     expect(slackTexts(remote)).toEqual([':fire: *Urgent* chat with costa-mesa-california-us-133 (Some One): <https://yourcompany.slack.com/archives/cl-tiger128|open in Slack>']);
   });
 

@@ -118,7 +118,7 @@ describe('zendesk handler', () => {
     });
     // The three attempts run concurrently, so the requests may arrive in any order.
     expect(tickets.map((ticket) => (ticket.requester as { email: string }).email).sort()).toEqual(['Vic@Example.test', 'chat@acme.test', 'chat@acme.test']);
-    const ticketIds = [withVisitor, withReplyTo, withNothing].map((id) => app.deliveries(id)[0]!.externalId);
+    const ticketIds = await Promise.all([withVisitor, withReplyTo, withNothing].map(async (id) => (await app.deliveries(id))[0]!.externalId));
     expect(ticketIds.sort()).toEqual(['101', '102', '103']);
     const event = await app.api('GET', `/api/events/${withVisitor}`);
     expect(event.json).toMatchObject({ deliveries: [{ handler: 'zendesk', externalId: expect.stringMatching(/^10[123]$/) as unknown, status: 'succeeded' }] });
@@ -271,7 +271,7 @@ describe('command handler', () => {
     expect(seen.env).toMatchObject({ HOOK_EVENT_ID: id, HOOK_EVENT_TYPE: 'conversation-started', HOOK_VISITOR_EMAIL: 'ann@example.test', HOOK_VISITOR_NAME: 'Ann' });
     expect(seen.env.HOOK_CONVERSATION_UUID).toMatch(/^c0nv-/);
     expect(seen.env.API_TOKEN).toBeUndefined();
-    expect(app.ctx.deliveries.attempts(delivery!.seq)[0]!.response).toBe('siren on\n');
+    expect((await app.ctx.storage.attempts(delivery!.seq))[0]!.response).toBe('siren on\n');
   });
 
   it('keeps a command\'s output on whole characters, never leaving U+FFFD, however it is cut or chunked', async () => {
@@ -283,7 +283,7 @@ describe('command handler', () => {
     `);
     const app = await relay([{ name: 'talkative', type: 'command', events: '*', options: { command: [process.execPath, file] } }]);
     const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
-    const response = app.ctx.deliveries.attempts(delivery!.seq)[0]!.response!;
+    const response = (await app.ctx.storage.attempts(delivery!.seq))[0]!.response!;
     // 4,096 units would end in half an emoji.
     expect(response).toBe(`€a${'😀'.repeat(2047)}`);
   });
@@ -294,7 +294,7 @@ describe('command handler', () => {
     const id = await app.post('transcript', payload('transcript'));
     const [delivery] = await app.settled(id);
     expect(delivery).toMatchObject({ status: 'dead', attempts: 3, lastError: 'exited with code 3' });
-    expect(app.ctx.deliveries.attempts(delivery!.seq)[0]!.response).toBe('no siren here\n');
+    expect((await app.ctx.storage.attempts(delivery!.seq))[0]!.response).toBe('no siren here\n');
   });
 
   it('kills a program that outlives the timeout and counts it as a failure', async () => {

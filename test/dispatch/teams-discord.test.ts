@@ -67,7 +67,7 @@ describe('teams handler', () => {
     const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: limited.url } }]);
     const [retried] = await app.settled(await app.post('unanswered', payload('unanswered')));
     expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
-    expect(app.ctx.deliveries.attempts(retried!.seq)[0]).toMatchObject({ statusCode: 429 });
+    expect((await app.ctx.storage.attempts(retried!.seq))[0]).toMatchObject({ statusCode: 429 });
 
     const oversized = await sink(() => refusal(413));
     const other = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: oversized.url } }]);
