@@ -80,7 +80,7 @@ describe('.dockerignore', () => {
   });
 
   it('lets in what the build copies', () => {
-    for (const path of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/cli.ts', 'src/store/migrations/001_events.sql', 'fixtures/valid/transcript/documented.json']) {
+    for (const path of ['package.json', 'package-lock.json', '.prebuild-installrc', 'tsconfig.json', 'tsconfig.build.json', 'src/cli.ts', 'src/store/migrations/001_events.sql', 'fixtures/valid/transcript/documented.json']) {
       expect(ignored(path), path).toBe(false);
     }
   });
