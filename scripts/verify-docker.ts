@@ -75,7 +75,8 @@ function checkStatically(dockerfile: Dockerfile): void {
   if (['root', '0', '0:0'].includes(facts.user!)) problems.push('the runtime stage runs as root');
   if (!facts.volume!.split(', ').includes(env.DATA_DIR ?? '')) problems.push(`DATA_DIR (${env.DATA_DIR}) is not a VOLUME (${facts.volume})`);
   if (env.PORT !== facts.port) problems.push(`ENV PORT (${env.PORT}) differs from EXPOSE (${facts.port})`);
-  if ((env.HOST ?? '0.0.0.0') !== '0.0.0.0') problems.push(`ENV HOST is ${env.HOST}: the published port would not reach the server`);
+  // The server's own default is 127.0.0.1, which a published port cannot reach: the image must say 0.0.0.0.
+  if (env.HOST !== '0.0.0.0') problems.push(`ENV HOST is ${env.HOST ?? 'unset (127.0.0.1)'}: the published port would not reach the server`);
   if (!facts.healthcheck!.startsWith('node requests /readyz')) problems.push(`the HEALTHCHECK should ask /readyz with node, not: ${facts.healthcheck}`);
   if (facts.init === 'none') problems.push('no init as PID 1 (tini): SIGTERM would not reach node');
   else if (!runtime.instructions.some((i) => i.keyword === 'RUN' && i.args.includes(facts.init!))) problems.push(`${facts.init} is the entrypoint but never installed`);

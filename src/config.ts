@@ -12,7 +12,8 @@ const tokenList = z
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Only this machine unless asked: a laptop's `npm start` must not open the relay to its network. The image sets 0.0.0.0.
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_TOKEN: tokenList.optional(),

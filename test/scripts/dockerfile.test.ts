@@ -54,6 +54,7 @@ CMD ["serve"]
       user: '1001',
       volume: '/srv/data',
       DATA_DIR: '/srv/data',
+      HOST: 'unset',
       port: '8080',
       healthcheck: 'node requests /healthz',
       'healthcheck timing': 'interval 10s, timeout default, start-period default, retries default',
