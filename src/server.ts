@@ -4,7 +4,7 @@ import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './logger.js';
 import { createContext, closeContext, type AppContext } from './context.js';
 import { buildApp } from './app.js';
-import { formatWebhookUrls } from './urls.js';
+import { firstStartBanner } from './tokens.js';
 import { createWorker, type Worker } from './dispatch/worker.js';
 import { startRetention, type RetentionJob } from './retention.js';
 
@@ -49,10 +49,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
 
   if (ctx.tokens.generated) {
-    const where = ctx.tokens.apiFile ? `kept in ${ctx.tokens.apiFile} (owner-only)` : 'from API_TOKEN';
-    const token = ctx.tokens.webhook[0]!;
-    // Printed once, at first start, straight to stdout: the URLs carry the token, so they never go through the logger.
-    process.stdout.write(`\n${formatWebhookUrls(config, token, where)}\n\n`);
+    // Printed once, on stderr and never through the logger: stdout is the JSON log stream, and the URLs carry the token.
+    process.stderr.write(`\n${firstStartBanner(config, ctx.tokens, process.stderr.isTTY === true)}\n\n`);
   }
 }
 
