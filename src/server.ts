@@ -9,6 +9,8 @@ import { createWorker, type Worker } from './dispatch/worker.js';
 import { startRetention, type RetentionJob } from './retention.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+// Answers still being written this long after a signal (a client reading slowly) are cut, so shutdown ends in time.
+const ANSWER_DRAIN_MS = 5_000;
 
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config;
@@ -65,6 +67,13 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, r
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    // app.close() drops idle connections and requests still arriving at once (src/connections.ts); answers in progress
+    // get ANSWER_DRAIN_MS to finish.
+    const drain = setTimeout(() => {
+      app.log.warn('answers still being sent at shutdown; closing their connections');
+      app.server.closeAllConnections();
+    }, ANSWER_DRAIN_MS);
+    drain.unref();
     // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
     Promise.all([app.close(), worker.stop(), retention.stop()])
       .then(() => {
