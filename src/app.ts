@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
+import { connectionHandling } from './connections.js';
 import { healthRoutes } from './health.js';
 import { webhookRoutes } from './ingest/routes.js';
 import { requireApiToken } from './api/auth.js';
@@ -17,6 +18,7 @@ import { visitorRoutes } from './api/visitors.js';
 import { registerOpenApi } from './openapi.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const connections = connectionHandling(ctx.config);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
@@ -26,7 +28,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     frameworkErrors,
+    ...connections.options,
   });
+  connections.register(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
