@@ -1,6 +1,7 @@
 // The outbox on PostgreSQL: claims with a lease and a claim token (several replicas share it), outcomes recorded only
 // by the claim that still holds the delivery, a reaper for expired leases, and the API's reads and redeliveries.
 import type pg from 'pg';
+import { cut, ERROR_MAX_CHARS, RESPONSE_MAX_CHARS } from '../deliveries.js';
 import type {
   Attempt,
   AttemptRecord,
@@ -15,13 +16,6 @@ import { inTransaction, LOCK_SPACE } from './connection.js';
 import { CLOCK_SLACK_MS, seqBoundAt } from './events.js';
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from './rows.js';
 
-export const ERROR_MAX_CHARS = 1000;
-export const RESPONSE_MAX_CHARS = 4096;
-
-function cut(text: string | undefined | null, max: number): string | null {
-  if (text === undefined || text === null) return null;
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 const prefixed = (alias: string) =>
   DELIVERY_COLUMNS.split(', ')
