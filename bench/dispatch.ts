@@ -15,7 +15,7 @@ import { createWorker } from '../src/dispatch/worker.js';
 
 const fixture = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'valid', 'transcript', 'documented.json'), 'utf8');
 
-function context(handlers: unknown[] | undefined): { ctx: AppContext; dir: string } {
+async function context(handlers: unknown[] | undefined): Promise<{ ctx: AppContext; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'chatlio-relay-bench-'));
   const env: Record<string, string> = { DATA_DIR: dir, WEBHOOK_TOKEN: 'bench-webhook-token-0123456789', API_TOKEN: 'bench-api-token-0123456789abc', LOG_LEVEL: 'silent' };
   if (handlers) {
@@ -23,7 +23,7 @@ function context(handlers: unknown[] | undefined): { ctx: AppContext; dir: strin
     writeFileSync(env.CONFIG_FILE, stringify({ retry: { schedule: ['1s'] }, handlers }));
   }
   const config = loadConfig(env);
-  return { ctx: createContext(config, createLogger({ level: 'silent', pretty: false, maskPii: false })), dir };
+  return { ctx: await createContext(config, createLogger({ level: 'silent', pretty: false, maskPii: false })), dir };
 }
 
 function event(index: number) {
@@ -54,11 +54,11 @@ async function ingestCost(): Promise<void> {
   ];
   console.log(`ingest, ${count} documented transcripts (3 KB), 50 per group commit, synchronous=FULL, in-process:`);
   for (const [name, handlers] of variants) {
-    const { ctx, dir } = context(handlers);
+    const { ctx, dir } = await context(handlers);
     await ingest(ctx, 500); // warm-up
     const perEvent = await ingest(ctx, count);
     console.log(`  ${name.padEnd(56)} ${perEvent.toFixed(1)} µs/event`);
-    closeContext(ctx);
+    await closeContext(ctx);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -78,16 +78,16 @@ async function workerThroughput(): Promise<void> {
     ['http handler, concurrency 4', { name: 'a', type: 'http', events: '*', options: { url } }],
     ['http handler, concurrency 16', { name: 'a', type: 'http', events: '*', concurrency: 16, options: { url } }],
   ] as const) {
-    const { ctx, dir } = context([handler]);
+    const { ctx, dir } = await context([handler]);
     await ingest(ctx, count);
     const worker = createWorker(ctx);
     const started = process.hrtime.bigint();
     await worker.start();
-    while (ctx.deliveries.countsByStatus().succeeded < count) await new Promise((resolve) => setTimeout(resolve, 20));
+    while ((await ctx.storage.deliveryCounts({ since: 0, until: Date.now() + 60_000 })).succeeded < count) await new Promise((resolve) => setTimeout(resolve, 20));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     console.log(`  ${name.padEnd(56)} ${(count / seconds).toFixed(0)} deliveries/s`);
     await worker.stop();
-    closeContext(ctx);
+    await closeContext(ctx);
     rmSync(dir, { recursive: true, force: true });
   }
   sink.close();

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { identify, type EventType, type Payload } from '../src/chatlio/index.js';
 import { searchableOf } from '../src/chatlio/searchable.js';
-import { DB_FILE, openDb } from '../src/store/db.js';
-import { eventStore } from '../src/store/events.js';
-import { searchStore } from '../src/store/search.js';
+import { DB_FILE, openDb } from '../src/store/sqlite/db.js';
+import { eventStore } from '../src/store/sqlite/events.js';
+import { searchStore } from '../src/store/sqlite/search.js';
 
 export const DEFAULT_DATA_DIR = join(import.meta.dirname, 'out', 'query-1m');
 export const DEFAULT_COUNT = 1_000_000;

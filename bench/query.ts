@@ -4,9 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { DB_FILE, openDb } from '../src/store/db.js';
-import { eventQueries, type EventFilter } from '../src/store/event-queries.js';
-import { toFtsQuery } from '../src/store/search.js';
+import { DB_FILE, openDb } from '../src/store/sqlite/db.js';
+import { eventQueries } from '../src/store/sqlite/event-queries.js';
+import type { EventFilter } from '../src/store/storage.js';
+import { parseSearchQuery } from '../src/store/search-terms.js';
 import { toEventJsonText } from '../src/api/event-json.js';
 import { DEFAULT_DATA_DIR, DEFAULT_COUNT, ensureDatabase } from './generate.js';
 import { freePort, waitFor } from '../test/helpers/server.js';
@@ -87,8 +88,8 @@ function scenarios(db: Database.Database, maxSeq: number): Scenario[] {
     { name: 'visitor first page (email or UUID)', kind: 'filtered', next: () => { const v = visitor(); return { query: `visitor=${encodeURIComponent(v)}`, filter: { visitor: v } }; } },
     { name: 'deep cursor page, no filter', kind: 'cursor', next: () => { const seq = deep(); return { query: `cursor=${cursor(seq)}`, filter: {}, before: seq }; } },
     { name: 'deep cursor page, type=feedback', kind: 'cursor', next: () => { const seq = deep(); return { query: `type=feedback&cursor=${cursor(seq)}`, filter: { types: ['feedback'] }, before: seq }; } },
-    { name: 'full-text first page (word, phrase, prefix)', kind: 'fts', next: () => { const q = words(); return { query: `q=${encodeURIComponent(q)}`, filter: { match: toFtsQuery(q) } }; } },
-    { name: 'full-text deep cursor page', kind: 'fts', next: () => { const q = words(); const seq = deep(); return { query: `q=${encodeURIComponent(q)}&cursor=${cursor(seq)}`, filter: { match: toFtsQuery(q) }, before: seq }; } },
+    { name: 'full-text first page (word, phrase, prefix)', kind: 'fts', next: () => { const q = words(); return { query: `q=${encodeURIComponent(q)}`, filter: { search: parseSearchQuery(q) } }; } },
+    { name: 'full-text deep cursor page', kind: 'fts', next: () => { const q = words(); const seq = deep(); return { query: `q=${encodeURIComponent(q)}&cursor=${cursor(seq)}`, filter: { search: parseSearchQuery(q) }, before: seq }; } },
     { name: 'conversation view', kind: 'conversation', next: () => ({ query: '', conversation: conversation() }) },
   ];
 }

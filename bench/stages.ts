@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { identify, payloadSchemas, type Payload } from '../src/chatlio/index.js';
 import { parseJson } from '../src/json.js';
-import { openDb } from '../src/store/db.js';
-import { eventStore } from '../src/store/events.js';
-import { searchStore } from '../src/store/search.js';
+import { openDb } from '../src/store/sqlite/db.js';
+import { eventStore } from '../src/store/sqlite/events.js';
+import { searchStore } from '../src/store/sqlite/search.js';
 import { searchableOf } from '../src/chatlio/searchable.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);

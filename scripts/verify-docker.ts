@@ -75,7 +75,8 @@ function checkStatically(dockerfile: Dockerfile): void {
   if (['root', '0', '0:0'].includes(facts.user!)) problems.push('the runtime stage runs as root');
   if (!facts.volume!.split(', ').includes(env.DATA_DIR ?? '')) problems.push(`DATA_DIR (${env.DATA_DIR}) is not a VOLUME (${facts.volume})`);
   if (env.PORT !== facts.port) problems.push(`ENV PORT (${env.PORT}) differs from EXPOSE (${facts.port})`);
-  if ((env.HOST ?? '0.0.0.0') !== '0.0.0.0') problems.push(`ENV HOST is ${env.HOST}: the published port would not reach the server`);
+  // The server's own default is 127.0.0.1, which a published port cannot reach: the image must say 0.0.0.0.
+  if (env.HOST !== '0.0.0.0') problems.push(`ENV HOST is ${env.HOST ?? 'unset (127.0.0.1)'}: the published port would not reach the server`);
   if (!facts.healthcheck!.startsWith('node requests /readyz')) problems.push(`the HEALTHCHECK should ask /readyz with node, not: ${facts.healthcheck}`);
   if (facts.init === 'none') problems.push('no init as PID 1 (tini): SIGTERM would not reach node');
   else if (!runtime.instructions.some((i) => i.keyword === 'RUN' && i.args.includes(facts.init!))) problems.push(`${facts.init} is the entrypoint but never installed`);
@@ -236,16 +237,21 @@ async function runLikeTheContainer(runtime: Stage, root: string, stageEnv: Recor
     const stat = statSync(join(dataDir, file));
     if (user.wrap.length > 0 && stat.uid !== user.uid) fail(`${file} in the volume is owned by uid ${stat.uid}, not ${user.label}`);
   }
-  if (!output.includes('Paste these into Chatlio')) fail(`the first start did not print the webhook URLs:\n${output}`);
+  // `docker logs` is captured output, not a terminal: the first start says where the tokens are, never the token itself.
+  const webhookToken = readFileSync(join(dataDir, 'webhook-token'), 'utf8').trim();
+  if (output.includes(webhookToken)) fail('the first start wrote the webhook token into the container\'s output (docker logs)');
+  if (!output.includes('chatlio-relay urls')) fail(`the first start did not say how to print the webhook URLs:\n${output}`);
   // The image's own CLI, as `docker exec` would run it: the sample payload ships in the image, the token is in the volume.
   const cli = command.slice(0, command.indexOf('serve'));
+  const urls = await run(user.wrap[0] ?? cli[0]!, [...user.wrap.slice(1), ...(user.wrap.length ? cli : cli.slice(1)), 'urls'], { cwd, env, what: 'chatlio-relay urls' });
+  if (!urls.includes(`?token=${webhookToken}`)) fail(`chatlio-relay urls printed no webhook URL with the token:\n${urls}`);
   const sent = await run(user.wrap[0] ?? cli[0]!, [...user.wrap.slice(1), ...(user.wrap.length ? cli : cli.slice(1)), 'send', 'transcript'], {
     cwd,
     env,
     what: 'chatlio-relay send transcript',
   });
   if (!/"duplicate":false/.test(sent)) fail(`chatlio-relay send transcript printed: ${sent}`);
-  log('first-start URLs printed; data files owned by the runtime user; `chatlio-relay send transcript` stored the sample');
+  log('first start kept the token out of its output; `chatlio-relay urls` prints the URLs; data files owned by the runtime user; `chatlio-relay send transcript` stored the sample');
 
   const stopping = Date.now();
   server.kill('SIGTERM');

@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
+import { connectionHandling } from './connections.js';
 import { healthRoutes } from './health.js';
 import { webhookRoutes } from './ingest/routes.js';
 import { requireApiToken } from './api/auth.js';
@@ -15,8 +16,11 @@ import { rejectionRoutes } from './api/rejections.js';
 import { statsRoutes } from './api/stats.js';
 import { visitorRoutes } from './api/visitors.js';
 import { registerOpenApi } from './openapi.js';
+import { uiRoutes } from './ui/plugin.js';
+import { ingestEvent } from './ingest/pipeline.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const connections = connectionHandling(ctx.config);
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimit,
@@ -26,7 +30,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     frameworkErrors,
+    ...connections.options,
   });
+  connections.register(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
@@ -50,5 +56,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     { prefix: '/api' },
   );
+  // The web inbox at /ui (and / redirecting there): the same storage, behind a session cookie that /api ignores.
+  await app.register(uiRoutes, { storage: ctx.storage, apiToken: ctx.tokens.api, dispatch: ctx.dispatch, ingest: (event) => ingestEvent(ctx, event) });
   return app;
 }

@@ -12,7 +12,8 @@ const tokenList = z
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Only this machine unless asked: a laptop's `npm start` must not open the relay to its network. The image sets 0.0.0.0.
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   WEBHOOK_TOKEN: tokenList.optional(),
@@ -27,6 +28,9 @@ const envSchema = z.object({
   REJECTIONS_MAX: z.coerce.number().int().min(1).default(10_000),
   METRICS_REQUIRE_TOKEN: bool.default(false),
   RETENTION_DAYS: z.coerce.number().int().min(1).optional(),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(72_000),
 });
 
 export type Config = {
@@ -49,6 +53,12 @@ export type Config = {
   metricsRequireToken: boolean;
   /** Events older than this many days are deleted; undefined keeps them forever. */
   retentionDays?: number;
+  /** A client must send its request headers within this (a connection that sends nothing is closed after it too). */
+  headersTimeoutMs: number;
+  /** A client must send its whole request, body included, within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
 };
 
 export class ConfigError extends Error {
@@ -59,7 +69,10 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most twelve-factor services.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = envSchema.safeParse(present);
+  // Node refuses a headers timeout longer than the whole-request timeout.
+  const parsed = envSchema
+    .refine((e) => e.HEADERS_TIMEOUT_MS <= e.REQUEST_TIMEOUT_MS, { path: ['HEADERS_TIMEOUT_MS'], message: 'must not exceed REQUEST_TIMEOUT_MS' })
+    .safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
     throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
@@ -82,5 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rejectionsMax: e.REJECTIONS_MAX,
     metricsRequireToken: e.METRICS_REQUIRE_TOKEN,
     retentionDays: e.RETENTION_DAYS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
   };
 }

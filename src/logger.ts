@@ -4,9 +4,33 @@ import type { FastifyRequest } from 'fastify';
 
 export type { Logger };
 
-/** Drops the value of every `token` query parameter: the webhook URL is its own credential. */
+/** A query parameter's name as a query parser could read it: `+` and %XX decoded, again and again, lower-cased. */
+function decodedName(name: string): string {
+  let previous: string;
+  let current = name;
+  do {
+    previous = current;
+    current = current.replaceAll('+', ' ').replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  } while (current !== previous);
+  return current.toLowerCase();
+}
+
+/**
+ * Drops the value of every query parameter whose name, decoded, contains "token": the webhook URL is its own
+ * credential, and the query parser accepts the name percent-encoded (`tok%65n`, `%74oken`), so matching the raw text
+ * is not enough.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[REDACTED]');
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const parameters = url.slice(start + 1).split('&').map((parameter) => {
+    const equals = parameter.indexOf('=');
+    const name = equals < 0 ? parameter : parameter.slice(0, equals);
+    if (!decodedName(name).includes('token')) return parameter;
+    // Without a plain `=` (e.g. `token%3D…`) the whole parameter may be the secret.
+    return equals < 0 ? '[REDACTED]' : `${name}=[REDACTED]`;
+  });
+  return `${url.slice(0, start)}?${parameters.join('&')}`;
 }
 
 /** Masks email addresses in a URL (an erasure request or a `visitor=` filter carries one), encoded or not. */

@@ -1,8 +1,8 @@
 // Prometheus metrics: one registry per context (so tests can build several apps), the ingest counters, and GET /metrics.
-import { statSync } from 'node:fs';
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppContext } from './context.js';
+import type { Storage } from './store/storage.js';
 import type { EventType } from './chatlio/index.js';
 import { requireApiToken } from './api/auth.js';
 
@@ -48,20 +48,7 @@ export type Metrics = {
 // Group commit answers in about a millisecond, so the buckets start well below prom-client's 5 ms default.
 const INGEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** Sum of the sizes of the files that exist among `paths`. */
-function sizeOnDisk(paths: readonly string[]): number {
-  let total = 0;
-  for (const path of paths) {
-    try {
-      total += statSync(path).size;
-    } catch {
-      // A missing -wal file (after a clean close) counts as zero.
-    }
-  }
-  return total;
-}
-
-export function createMetrics(options: { dbPath: string }): Metrics {
+export function createMetrics(options: { storage: Pick<Storage, 'sizeBytes'> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -78,13 +65,12 @@ export function createMetrics(options: { dbPath: string }): Metrics {
     buckets: INGEST_BUCKETS,
     registers: [registry],
   });
-  const databaseFiles = [options.dbPath, `${options.dbPath}-wal`];
   new Gauge({
     name: 'chatlio_relay_database_size_bytes',
-    help: 'Size of the SQLite database on disk: the main file plus its write-ahead log.',
+    help: 'Size of the database on disk (SQLite: the main file plus its write-ahead log).',
     registers: [registry],
-    collect() {
-      this.set(sizeOnDisk(databaseFiles));
+    async collect() {
+      this.set(await options.storage.sizeBytes());
     },
   });
 
@@ -98,12 +84,11 @@ export function createMetrics(options: { dbPath: string }): Metrics {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Delivery metrics. NOT WIRED on this branch: dispatch (deliveries, handlers) lives on another branch.
-// Delivery metrics: gauges read the deliveries table at scrape time; the worker counts finished attempts.
+// Delivery metrics: gauges read the storage's backlog at scrape time; the worker counts finished attempts.
 
-/** A snapshot of the deliveries table, read at scrape time (once per delivery gauge). */
+/** A snapshot of the backlog (waiting, running and dead deliveries), read at scrape time (once per delivery gauge). */
 export type DeliveryStats = {
-  /** Row counts by handler name and delivery status (pending, delivered, dead, …). */
+  /** Row counts by handler name and delivery status (pending, failed, running, dead). */
   byHandlerAndStatus: Array<{ handler: string; status: string; count: number }>;
   pending: number;
   dead: number;
@@ -116,47 +101,48 @@ export type DeliveryMetrics = {
   attemptFinished: (handler: string, outcome: string) => void;
 };
 
-export function registerDeliveryMetrics(registry: Registry, readStats: () => DeliveryStats): DeliveryMetrics {
+export function registerDeliveryMetrics(registry: Registry, readStats: () => DeliveryStats | Promise<DeliveryStats>): DeliveryMetrics {
   const attempts = new Counter({
     name: 'chatlio_relay_delivery_attempts_total',
     help: 'Delivery attempts finished, by handler and outcome.',
     labelNames: ['handler', 'outcome'] as const,
     registers: [registry],
   });
-  // Each gauge reads at scrape time, so readStats must be cheap (a few indexed counts): no cache to go stale.
+  // Each gauge reads at scrape time, so readStats must be cheap (a few indexed counts of the backlog): no cache to go stale.
   const stats = readStats;
   new Gauge({
     name: 'chatlio_relay_deliveries',
-    help: 'Deliveries in the database, by handler and status.',
+    help: 'Deliveries waiting, running or dead, by handler and status (succeeded and cancelled ones are not counted).',
     labelNames: ['handler', 'status'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      const { byHandlerAndStatus } = await stats();
       this.reset();
-      for (const row of stats().byHandlerAndStatus) this.set({ handler: row.handler, status: row.status }, row.count);
+      for (const row of byHandlerAndStatus) this.set({ handler: row.handler, status: row.status }, row.count);
     },
   });
   new Gauge({
     name: 'chatlio_relay_deliveries_pending',
     help: 'Deliveries waiting for a (first or next) attempt.',
     registers: [registry],
-    collect() {
-      this.set(stats().pending);
+    async collect() {
+      this.set((await stats()).pending);
     },
   });
   new Gauge({
     name: 'chatlio_relay_deliveries_dead',
     help: 'Deliveries that ran out of attempts and wait for a manual redelivery.',
     registers: [registry],
-    collect() {
-      this.set(stats().dead);
+    async collect() {
+      this.set((await stats()).dead);
     },
   });
   new Gauge({
     name: 'chatlio_relay_oldest_pending_delivery_age_seconds',
     help: 'Age of the oldest pending delivery; 0 when nothing is pending.',
     registers: [registry],
-    collect() {
-      this.set(stats().oldestPendingAgeSeconds ?? 0);
+    async collect() {
+      this.set((await stats()).oldestPendingAgeSeconds ?? 0);
     },
   });
   return { attemptFinished: (handler, outcome) => attempts.inc({ handler, outcome }) };

@@ -8,19 +8,22 @@ const HOUR_MS = 60 * 60 * 1000;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Deletes every event received more than `days` before `now`, RETENTION_BATCH per group commit, and returns how many.
- * Each batch joins ingest's group commit (one transaction, one fsync) and the event loop turns between batches.
+ * Deletes every event received more than `days` before `now`, RETENTION_BATCH per transaction, and returns how many
+ * (undefined when another replica is already purging). On SQLite each batch joins ingest's group commit (one
+ * transaction, one fsync); the event loop turns between batches.
  */
-export async function purgeExpired(ctx: AppContext, days: number, now: number = Date.now(), signal?: AbortSignal): Promise<number> {
+export async function purgeExpired(ctx: AppContext, days: number, now: number = Date.now(), signal?: AbortSignal): Promise<number | undefined> {
   const cutoff = now - days * DAY_MS;
-  let removed = 0;
-  while (!signal?.aborted) {
-    const batch = await ctx.committer.run(() => ctx.queries.deleteOlderThan(cutoff, RETENTION_BATCH));
-    removed += batch;
-    if (batch < RETENTION_BATCH) break;
-    await nextTurn();
-  }
-  return removed;
+  return ctx.storage.singleton('retention', async () => {
+    let removed = 0;
+    while (!signal?.aborted) {
+      const batch = await ctx.storage.deleteOlderThan(cutoff, RETENTION_BATCH);
+      removed += batch;
+      if (batch < RETENTION_BATCH) break;
+      await nextTurn();
+    }
+    return removed;
+  });
 }
 
 export type RetentionJob = { stop: () => Promise<void> };
@@ -35,7 +38,7 @@ export function startRetention(ctx: AppContext, clock: () => number = Date.now):
     if (running) return; // the last purge is still going: the next hour will do
     running = purgeExpired(ctx, days, clock(), stopping.signal)
       .then((removed) => {
-        if (removed > 0) ctx.logger.info({ removed, retentionDays: days }, 'expired events deleted');
+        if (removed !== undefined && removed > 0) ctx.logger.info({ removed, retentionDays: days }, 'expired events deleted');
       })
       .catch((error: unknown) => ctx.logger.error({ err: error }, 'retention purge failed; retrying in an hour'))
       .finally(() => (running = undefined));

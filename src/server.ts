@@ -4,11 +4,13 @@ import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './logger.js';
 import { createContext, closeContext, type AppContext } from './context.js';
 import { buildApp } from './app.js';
-import { formatWebhookUrls } from './urls.js';
+import { firstStartBanner } from './tokens.js';
 import { createWorker, type Worker } from './dispatch/worker.js';
 import { startRetention, type RetentionJob } from './retention.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+// Answers still being written this long after a signal (a client reading slowly) are cut, so shutdown ends in time.
+const ANSWER_DRAIN_MS = 5_000;
 
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config;
@@ -24,7 +26,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, maskPii: config.logMaskPii });
   let ctx: AppContext;
   try {
-    ctx = createContext(config, logger);
+    ctx = await createContext(config, logger);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`chatlio-relay: ${error.message}`);
@@ -49,10 +51,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
 
   if (ctx.tokens.generated) {
-    const where = ctx.tokens.apiFile ? `kept in ${ctx.tokens.apiFile} (owner-only)` : 'from API_TOKEN';
-    const token = ctx.tokens.webhook[0]!;
-    // Printed once, at first start, straight to stdout: the URLs carry the token, so they never go through the logger.
-    process.stdout.write(`\n${formatWebhookUrls(config, token, where)}\n\n`);
+    // Printed once, on stderr and never through the logger: stdout is the JSON log stream, and the URLs carry the token.
+    process.stderr.write(`\n${firstStartBanner(config, ctx.tokens, process.stderr.isTTY === true)}\n\n`);
   }
 }
 
@@ -67,10 +67,17 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, r
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    // app.close() drops idle connections and requests still arriving at once (src/connections.ts); answers in progress
+    // get ANSWER_DRAIN_MS to finish.
+    const drain = setTimeout(() => {
+      app.log.warn('answers still being sent at shutdown; closing their connections');
+      app.server.closeAllConnections();
+    }, ANSWER_DRAIN_MS);
+    drain.unref();
     // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
     Promise.all([app.close(), worker.stop(), retention.stop()])
+      .then(() => closeContext(ctx))
       .then(() => {
-        closeContext(ctx);
         app.log.info('stopped');
         process.exit(0);
       })

@@ -2,6 +2,8 @@
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from './config.js';
+import { formatWebhookUrls } from './urls.js';
 
 export type Tokens = {
   webhook: string[];
@@ -57,6 +59,21 @@ export function resolveTokens(dataDir: string, fromEnv: { webhookTokens?: string
   }
   tokens.generated = generated;
   return tokens;
+}
+
+/**
+ * What the first start prints. The webhook URLs carry the token, so they are for a person at a terminal only: captured
+ * output (docker logs, journald, a log shipper) gets where the tokens are kept and how to print the URLs instead.
+ */
+export function firstStartBanner(config: Pick<Config, 'publicUrl' | 'host' | 'port'>, tokens: Tokens, toTerminal: boolean): string {
+  const apiWhere = tokens.apiFile ? `kept in ${tokens.apiFile} (owner-only)` : 'from API_TOKEN';
+  if (toTerminal) return formatWebhookUrls(config, tokens.webhook[0]!, apiWhere);
+  const webhookWhere = tokens.webhookFile ? `kept in ${tokens.webhookFile} (owner-only)` : 'from WEBHOOK_TOKEN';
+  return [
+    `chatlio-relay: first start. Webhook token: ${webhookWhere}. API token: ${apiWhere}.`,
+    'chatlio-relay: this output is not a terminal, so the webhook URLs (which carry the token) are not printed here.',
+    'chatlio-relay: print them with `chatlio-relay urls` (in the container: `docker exec <container> chatlio-relay urls`).',
+  ].join('\n');
 }
 
 /** The tokens as they are now, generating none: the CLI reads what the server created, it never creates it. */

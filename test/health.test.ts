@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, postWebhook, readFixture, type TestApp } from './helpers/app.js';
+import { sqliteOf } from './helpers/storage.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -20,19 +21,19 @@ describe('GET /readyz', () => {
 
   it('answers 503 saying the database is not writable and why, when it is read-only, and recovers', async () => {
     t = await createTestApp();
-    t.ctx.db.pragma('query_only = ON');
+    sqliteOf(t.ctx.storage).db.pragma('query_only = ON');
     const response = await t.app.inject({ url: '/readyz' });
     expect(response.statusCode).toBe(503);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.json<{ detail: string }>().detail).toMatch(/^database is not writable: .*readonly/);
     expect((await postWebhook(t.app, 'feedback', readFixture('valid/feedback/documented.json'))).statusCode).toBe(503);
-    t.ctx.db.pragma('query_only = OFF');
+    sqliteOf(t.ctx.storage).db.pragma('query_only = OFF');
     expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
   });
 
   it('answers 503 saying the database is closed once it has been closed', async () => {
     t = await createTestApp();
-    t.ctx.db.close();
+    await t.ctx.storage.close();
     const response = await t.app.inject({ url: '/readyz' });
     expect(response.statusCode).toBe(503);
     expect(response.json<{ detail: string }>().detail).toBe('database is closed');
@@ -40,8 +41,8 @@ describe('GET /readyz', () => {
 
   it('stays 200 on /healthz (liveness) even when the database is not writable', async () => {
     t = await createTestApp();
-    t.ctx.db.pragma('query_only = ON');
+    sqliteOf(t.ctx.storage).db.pragma('query_only = ON');
     expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
-    t.ctx.db.pragma('query_only = OFF');
+    sqliteOf(t.ctx.storage).db.pragma('query_only = OFF');
   });
 });

@@ -106,6 +106,7 @@ export function imageFacts(dockerfile: Dockerfile): ImageFacts {
     user: last(runtime, 'USER')?.args ?? 'root',
     volume: (execForm(last(runtime, 'VOLUME')?.args ?? '') ?? (last(runtime, 'VOLUME')?.args ?? 'none').split(/\s+/)).join(', '),
     DATA_DIR: env.DATA_DIR ?? 'unset',
+    HOST: env.HOST ?? 'unset',
     port: last(runtime, 'EXPOSE')?.args ?? 'none',
     healthcheck: healthcheck ? `${healthcheck.command[0]} requests ${probe ?? '(no probe path)'}` : 'none',
     'healthcheck timing': healthcheck

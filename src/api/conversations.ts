@@ -68,7 +68,7 @@ export const conversationRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async
       },
     },
     async (request) => {
-      const events = ctx.queries.conversation(request.params.uuid).map(toEventJson);
+      const events = (await ctx.storage.conversation(request.params.uuid)).map(toEventJson);
       if (events.length === 0) throw new HttpProblem(404, `no events for conversation ${request.params.uuid}`);
       const latest = (pick: (event: EventJson) => string | null) => events.map(pick).filter((value) => value !== null).at(-1) ?? null;
       return {

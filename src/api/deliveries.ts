@@ -4,9 +4,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { HttpProblem } from '../errors.js';
-import { DELIVERY_STATUSES, parseDeliveryId, type Attempt, type Delivery } from '../store/deliveries.js';
+import { DELIVERY_STATUSES, type Attempt, type Delivery } from '../store/storage.js';
 import { findEvent } from './events.js';
 import { parsePayload } from './event-json.js';
+import { eventFilterQuery, badParameter } from './event-filter.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -58,14 +59,14 @@ export function toDeliveryJson(delivery: Delivery): z.infer<typeof deliveryJsonS
   };
 }
 
-const withAttempts = (ctx: AppContext, delivery: Delivery) => ({
+const withAttempts = async (ctx: AppContext, delivery: Delivery) => ({
   ...toDeliveryJson(delivery),
-  attemptLog: ctx.deliveries.attempts(delivery.seq).map(toAttemptJson),
+  attemptLog: (await ctx.storage.attempts(delivery.seq)).map(toAttemptJson),
 });
 
 /** An event's deliveries with their attempts, for GET /api/events/:id. */
-export function eventDeliveries(ctx: AppContext, eventSeq: number) {
-  return ctx.deliveries.forEvent(eventSeq).map((delivery) => withAttempts(ctx, delivery));
+export async function eventDeliveries(ctx: AppContext, eventSeq: number) {
+  return Promise.all((await ctx.storage.deliveriesForEvent(eventSeq)).map((delivery) => withAttempts(ctx, delivery)));
 }
 
 const encodeCursor = (seq: number) => Buffer.from(`d:${seq}`).toString('base64url');
@@ -99,7 +100,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
     },
     async (request) => {
       const { status, handler, limit, cursor } = request.query;
-      const rows = ctx.deliveries.list({ status, handler }, { before: cursor ? decodeCursor(cursor) : undefined, limit: limit + 1 });
+      const rows = await ctx.storage.listDeliveries({ status, handler }, { before: cursor ? decodeCursor(cursor) : undefined, limit: limit + 1 });
       const page = rows.slice(0, limit);
       return { data: page.map(toDeliveryJson), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!.seq) : null };
     },
@@ -116,8 +117,8 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
       },
     },
     async (request) => {
-      const seq = parseDeliveryId(request.params.id);
-      const delivery = seq === undefined ? undefined : ctx.deliveries.get(seq);
+      const seq = ctx.storage.parseDeliveryId(request.params.id);
+      const delivery = seq === undefined ? undefined : await ctx.storage.getDelivery(seq);
       if (!delivery) throw new HttpProblem(404, `no delivery with id ${request.params.id}`);
       return withAttempts(ctx, delivery);
     },
@@ -128,14 +129,21 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
     {
       schema: {
         summary: 'Put every delivery in a status (default dead) back to pending, due now',
+        description: 'since and until narrow it to the deliveries of events received in that range, as on the events list.',
         tags: ['deliveries'],
-        querystring: z.object({ status: z.enum(REDELIVERABLE).default('dead'), handler: z.string().min(1).optional() }),
+        querystring: z.object({
+          status: z.enum(REDELIVERABLE).default('dead'),
+          handler: z.string().min(1).optional(),
+          since: eventFilterQuery.since,
+          until: eventFilterQuery.until,
+        }),
         response: { 200: z.object({ redelivered: z.number().int() }) },
       },
     },
     async (request) => {
-      const redelivered = ctx.deliveries.redeliverAll(request.query);
-      if (redelivered > 0) ctx.dispatch?.notify();
+      const { since, until } = request.query;
+      if (since !== undefined && until !== undefined && since >= until) throw badParameter('since', 'must be before until');
+      const redelivered = await ctx.storage.redeliverAll(request.query);
       request.log.info({ redelivered, ...request.query }, 'bulk redelivery');
       return { redelivered };
     },
@@ -153,22 +161,21 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
       },
     },
     async (request) => {
-      const event = findEvent(ctx, request.params.id);
+      const event = await findEvent(ctx, request.params.id);
       const only = request.query.handler;
-      if (only !== undefined && !ctx.dispatch?.handler(only) && !ctx.deliveries.forEvent(event.seq).some((d) => d.handler === only)) {
+      const existing = (await ctx.storage.deliveriesForEvent(event.seq)).map((delivery) => delivery.handler);
+      if (only !== undefined && !ctx.dispatch?.handler(only) && !existing.includes(only)) {
         throw new HttpProblem(404, `no handler named ${only} in the config file`, { errors: [{ path: 'handler', message: 'unknown handler' }] });
       }
-      ctx.db.transaction(() => {
-        // A handler added to the config after the event arrived gets its first delivery now.
-        ctx.dispatch?.planMissing(
-          { seq: event.seq, type: event.type, payload: parsePayload(event), conversationUUID: event.conversationUUID, receivedAt: event.receivedAt },
+      // A handler added to the config after the event arrived gets its first delivery now.
+      const create =
+        ctx.dispatch?.missing(
+          { type: event.type, payload: parsePayload(event), conversationUUID: event.conversationUUID, receivedAt: event.receivedAt },
+          existing,
           only,
-        );
-        const targets = ctx.deliveries.forEvent(event.seq).filter((delivery) => only === undefined || delivery.handler === only);
-        for (const delivery of targets) ctx.deliveries.redeliver(delivery.seq);
-      }).immediate();
-      ctx.dispatch?.notify();
-      return { data: ctx.deliveries.forEvent(event.seq).filter((d) => only === undefined || d.handler === only).map(toDeliveryJson) };
+        ) ?? [];
+      const rows = await ctx.storage.redeliverEvent(event.seq, { create, handlers: only === undefined ? undefined : [only] });
+      return { data: rows.map(toDeliveryJson) };
     },
   );
 };

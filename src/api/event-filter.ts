@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../chatlio/index.js';
 import { normaliseTag } from '../chatlio/searchable.js';
 import { HttpProblem } from '../errors.js';
-import { SearchQueryError, toFtsQuery } from '../store/search.js';
-import type { EventFilter } from '../store/event-queries.js';
+import { SearchQueryError, parseSearchQuery } from '../store/search-terms.js';
+import type { EventFilter } from '../store/storage.js';
 
 const instant = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
@@ -47,7 +47,7 @@ export function toEventFilter(query: FilterQuery): EventFilter {
   if (query.until !== undefined) filter.until = query.until;
   if (query.q !== undefined) {
     try {
-      filter.match = toFtsQuery(query.q);
+      filter.search = parseSearchQuery(query.q);
     } catch (error) {
       if (error instanceof SearchQueryError) throw badParameter('q', error.message);
       throw error;

@@ -4,7 +4,7 @@ import { EVENT_TYPES, type Payload } from '../chatlio/index.js';
 import { decodeStored } from '../chatlio/stored.js';
 import { summarize } from '../chatlio/summary.js';
 import { parseJson } from '../json.js';
-import type { EventRow } from '../store/events.js';
+import type { EventRow } from '../store/storage.js';
 
 export const eventJsonSchema = z.object({
   id: z.string(),

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { HttpProblem } from '../errors.js';
-import { parseEventId, type EventRow } from '../store/events.js';
+import type { EventRow } from '../store/storage.js';
 import { eventJsonSchema, toEventJson, toEventJsonText } from './event-json.js';
 import { deliveryWithAttemptsSchema, eventDeliveries } from './deliveries.js';
 import { decodeCursor, encodeCursor, eventFilterQuery, toEventFilter } from './event-filter.js';
@@ -33,9 +33,9 @@ const exportQuery = z.strictObject({
 
 const CONTENT_TYPES = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/csv; charset=utf-8' } as const;
 
-export function findEvent(ctx: AppContext, id: string): EventRow {
-  const seq = parseEventId(id);
-  const row = seq === undefined ? undefined : ctx.events.get(seq);
+export async function findEvent(ctx: AppContext, id: string): Promise<EventRow> {
+  const seq = ctx.storage.parseEventId(id);
+  const row = seq === undefined ? undefined : await ctx.storage.getEvent(seq);
   if (!row) throw new HttpProblem(404, `no event with id ${id}`);
   return row;
 }
@@ -57,7 +57,7 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     async (request, reply) => {
       const { limit, cursor, ...filterQuery } = request.query;
       const before = cursor === undefined ? undefined : decodeCursor(cursor);
-      const page = ctx.queries.list(toEventFilter(filterQuery), { before, limit });
+      const page = await ctx.storage.listEvents(toEventFilter(filterQuery), { before, limit });
       const nextCursor = page.next === null ? null : encodeCursor(page.next);
       // Written as text (a string skips the schema serializer): stored bodies are spliced in, not serialised again.
       // Tests hold the text to pageSchema.
@@ -84,7 +84,7 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
       return reply
         .type(CONTENT_TYPES[format])
         .header('content-disposition', `attachment; filename="chatlio-events-${stamp}.${format}"`)
-        .send(exportStream(ctx.queries, filter, format));
+        .send(exportStream(ctx.storage, filter, format));
     },
   );
 
@@ -99,15 +99,15 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
       },
     },
     async (request) => {
-      const row = findEvent(ctx, request.params.id);
-      return { ...toEventJson(row), deliveries: eventDeliveries(ctx, row.seq) };
+      const row = await findEvent(ctx, request.params.id);
+      return { ...toEventJson(row), deliveries: await eventDeliveries(ctx, row.seq) };
     },
   );
 
   routes.get(
     '/events/:id/raw',
     { schema: { summary: 'The exact bytes received for an event', tags: ['events'], params } },
-    async (request, reply) => reply.type('application/json').send(findEvent(ctx, request.params.id).raw),
+    async (request, reply) => reply.type('application/json').send((await findEvent(ctx, request.params.id)).raw),
   );
 
   routes.delete(
@@ -122,8 +122,8 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
       },
     },
     async (request) => {
-      const seq = parseEventId(request.params.id);
-      const deleted = seq !== undefined && (await ctx.committer.run(() => ctx.queries.deleteEvent(seq)));
+      const seq = ctx.storage.parseEventId(request.params.id);
+      const deleted = seq !== undefined && (await ctx.storage.deleteEvent(seq));
       if (!deleted) throw new HttpProblem(404, `no event with id ${request.params.id}`);
       request.log.info({ event: request.params.id }, 'event erased');
       return { removed: { events: 1, rejections: 0 } };

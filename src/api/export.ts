@@ -1,8 +1,7 @@
 // Streams every matching event as NDJSON or CSV in keyset pages: memory stays flat whatever the row count.
 import { Readable } from 'node:stream';
-import type { EventQueries, EventFilter } from '../store/event-queries.js';
+import type { EventFilter, EventRow, Storage } from '../store/storage.js';
 import { eventJsonParts, toEventJsonText } from './event-json.js';
-import type { EventRow } from '../store/events.js';
 
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -53,11 +52,11 @@ function csvRow(row: EventRow): string {
   return `${cells.map(csvField).join(',')}\r\n`;
 }
 
-async function* lines(queries: EventQueries, filter: EventFilter, format: ExportFormat): AsyncGenerator<string> {
+async function* lines(storage: Pick<Storage, 'listEvents'>, filter: EventFilter, format: ExportFormat): AsyncGenerator<string> {
   if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
   let before: number | undefined;
   for (;;) {
-    const page = queries.list(filter, { before, limit: PAGE_SIZE });
+    const page = await storage.listEvents(filter, { before, limit: PAGE_SIZE });
     for (let start = 0; start < page.rows.length; start += ROWS_PER_CHUNK) {
       let chunk = '';
       for (const row of page.rows.slice(start, start + ROWS_PER_CHUNK)) chunk += format === 'csv' ? csvRow(row) : `${toEventJsonText(row)}\n`;
@@ -69,6 +68,6 @@ async function* lines(queries: EventQueries, filter: EventFilter, format: Export
 }
 
 /** A byte stream of every event matching `filter`, newest first, as of when the export started. */
-export function exportStream(queries: EventQueries, filter: EventFilter, format: ExportFormat): Readable {
-  return Readable.from(lines(queries, filter, format), { objectMode: false, highWaterMark: 64 * 1024 });
+export function exportStream(storage: Pick<Storage, 'listEvents'>, filter: EventFilter, format: ExportFormat): Readable {
+  return Readable.from(lines(storage, filter, format), { objectMode: false, highWaterMark: 64 * 1024 });
 }

@@ -8,7 +8,7 @@ import { HttpProblem, fieldErrors } from '../errors.js';
 import { parseJson } from '../json.js';
 import { ingestEvent } from '../ingest/pipeline.js';
 import { ingestAnswerSchema } from '../ingest/routes.js';
-import type { RejectionRow } from '../store/rejections.js';
+import type { RejectionRow } from '../store/storage.js';
 import { decodeCursor, encodeCursor } from './event-filter.js';
 
 const rejectionSchema = z.object({
@@ -29,8 +29,8 @@ const toJson = (row: RejectionRow): z.infer<typeof rejectionSchema> => ({
   body: row.raw.toString('utf8'),
 });
 
-function findRejection(ctx: AppContext, id: number): RejectionRow {
-  const row = ctx.rejections.get(id);
+async function findRejection(ctx: AppContext, id: number): Promise<RejectionRow> {
+  const row = await ctx.storage.getRejection(id);
   if (!row) throw new HttpProblem(404, `no rejection with id ${id}`);
   return row;
 }
@@ -53,7 +53,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = ctx.rejections.list({ before: cursor === undefined ? undefined : decodeCursor(cursor), limit: limit + 1 });
+      const rows = await ctx.storage.listRejections({ before: cursor === undefined ? undefined : decodeCursor(cursor), limit: limit + 1 });
       const data = rows.slice(0, limit);
       return { data: data.map(toJson), nextCursor: rows.length > limit ? encodeCursor(data.at(-1)!.id) : null };
     },
@@ -62,7 +62,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
   routes.get(
     '/rejections/:id',
     { schema: { summary: 'One rejected body', tags: ['rejections'], params, response: { 200: rejectionSchema } } },
-    async (request) => toJson(findRejection(ctx, request.params.id)),
+    async (request) => toJson(await findRejection(ctx, request.params.id)),
   );
 
   routes.post(
@@ -77,7 +77,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
       },
     },
     async (request) => {
-      const rejection = findRejection(ctx, request.params.id);
+      const rejection = await findRejection(ctx, request.params.id);
       let json: unknown;
       try {
         json = parseJson(rejection.raw.toString('utf8'));
@@ -91,7 +91,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
       // receivedAt is now: the event enters the store now, and arrival order is what time filters rely on.
       const event = await ingestEvent(ctx, { type: rejection.type, raw: rejection.raw, payload: result.data, receivedAt: Date.now() });
       // Removed only once the event is committed; replaying again before that lands on the duplicate, not a second event.
-      await ctx.committer.run(() => ctx.rejections.remove(rejection.id));
+      await ctx.storage.removeRejection(rejection.id);
       request.log.info({ rejection: rejection.id, event: event.id }, 'rejection replayed');
       return { id: event.id, type: rejection.type, duplicate: event.duplicate };
     },

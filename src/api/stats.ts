@@ -4,7 +4,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { EVENT_TYPES, type EventType } from '../chatlio/index.js';
-import type { Range } from '../store/stats.js';
 import { eventFilterQuery, badParameter } from './event-filter.js';
 
 const DEFAULT_DAYS = 30;
@@ -38,11 +37,6 @@ export function median(values: number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Delivery counts by status for the events received in the range (mapped to arrival-order seq bounds). */
-export function deliveryCountsByStatus(ctx: AppContext, range: Range): Record<string, number> {
-  return ctx.deliveries.countsByStatusForEvents(ctx.queries.seqBoundAt(range.since), ctx.queries.seqBoundAt(range.until));
-}
-
 export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/stats',
@@ -65,7 +59,7 @@ export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
       const byType = zeroes();
       const days = new Map<string, { day: string; total: number; byType: Record<EventType, number> }>();
       let total = 0;
-      for (const row of await ctx.stats.countsByTypeAndDay(range)) {
+      for (const row of await ctx.storage.countsByTypeAndDay(range)) {
         let day = days.get(row.day);
         if (!day) days.set(row.day, (day = { day: row.day, total: 0, byType: zeroes() }));
         day.byType[row.type] += row.n;
@@ -73,16 +67,16 @@ export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
         byType[row.type] += row.n;
         total += row.n;
       }
-      const seconds = await ctx.stats.firstResponseSeconds(range);
+      const seconds = await ctx.storage.firstResponseSeconds(range);
       return {
         since: new Date(since).toISOString(),
         until: new Date(until).toISOString(),
         total,
         byType,
         byDay: [...days.values()],
-        ratings: await ctx.stats.ratings(range),
+        ratings: await ctx.storage.ratings(range),
         firstResponse: { medianSeconds: median(seconds), transcripts: seconds.length },
-        deliveries: deliveryCountsByStatus(ctx, range),
+        deliveries: await ctx.storage.deliveryCounts(range),
       };
     },
   );

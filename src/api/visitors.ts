@@ -21,7 +21,7 @@ export const visitorRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app
       },
     },
     async (request) => {
-      const removed = await ctx.committer.run(() => ctx.queries.deleteVisitor(request.params.key));
+      const removed = await ctx.storage.deleteVisitor(request.params.key);
       request.log.info({ removed }, 'visitor erased');
       return { removed };
     },

@@ -1,15 +1,13 @@
 // A one-line, human description of an event (who, what), for lists, exports and notifications.
 import type { EventType, FeedbackPayload, OfflineMessagePayload, Payload, TranscriptPayload } from './index.js';
+import { cutText } from '../text.js';
 
 const MAX_LENGTH = 160;
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 const present = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
-function cut(text: string, max: number): string {
-  const line = oneLine(text);
-  return line.length <= max ? line : `${line.slice(0, max - 1).trimEnd()}…`;
-}
+const cut = (text: string, max: number) => cutText(oneLine(text), max);
 
 function who(name: string | null | undefined, email: string | null | undefined, fallback: string): string {
   if (present(name) && present(email)) return `${oneLine(name)} <${oneLine(email)}>`;

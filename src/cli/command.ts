@@ -1,5 +1,6 @@
 // What every subcommand shares: its shape, argument parsing with --help, one-line errors, and how to reach a server.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { cutText } from '../text.js';
 import { loadConfig, ConfigError, type Config } from '../config.js';
 import { existingTokens } from '../tokens.js';
 
@@ -97,7 +98,7 @@ export async function request(url: string, init: RequestInit, base: string): Pro
 /** A non-2xx answer as one line: the problem body's detail when there is one. */
 export async function failureLine(response: Response): Promise<string> {
   const text = await response.text();
-  let detail = text.trim().slice(0, 300);
+  let detail = cutText(text.trim(), 300);
   try {
     const problem = JSON.parse(text) as { detail?: unknown; title?: unknown; errors?: Array<{ path?: unknown; message?: unknown }> };
     detail = String(problem.detail ?? problem.title ?? detail);

@@ -92,12 +92,16 @@ function fail(file: string, issues: Issue[]): never {
   throw new DispatchConfigError(`invalid config file ${file}:\n  ${lines.join('\n  ')}`);
 }
 
-/** Replaces ${VAR} in every string value (after parsing, so a value can never break the YAML around it). */
+/**
+ * Replaces ${VAR} and ${VAR:-default} in every string value (after parsing, so a value can never break the YAML around
+ * it). As in the shell, the default is used when VAR is unset or empty; it runs to the first "}".
+ */
 export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: Array<string | number> = [], issues: Issue[] = []): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_whole, name: string) => {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_whole, name: string, fallback: string | undefined) => {
       const replacement = env[name];
       if (replacement === undefined || replacement === '') {
+        if (fallback !== undefined) return fallback;
         issues.push({ path, message: `environment variable ${name} is not set` });
         return '';
       }

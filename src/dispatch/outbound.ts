@@ -2,6 +2,7 @@
 import type { HandlerResult } from './handler.js';
 import { parseRetryAfter } from './retry.js';
 import { RESPONSE_MAX_CHARS } from '../store/deliveries.js';
+import { cutText } from '../text.js';
 
 export type OutboundRequest = {
   method?: 'POST' | 'PUT';
@@ -42,13 +43,13 @@ export async function send(url: string, request: OutboundRequest): Promise<Outbo
     return { ok: false, statusCode: response.status, error: `reading the answer failed: ${describe(error, request.signal)}` };
   }
   const ok = response.status >= 200 && response.status < 300;
-  const shown = body.length > RESPONSE_MAX_CHARS ? body.slice(0, RESPONSE_MAX_CHARS) : body;
+  const shown = cutText(body, RESPONSE_MAX_CHARS, '');
   return {
     ok,
     statusCode: response.status,
     response: shown,
     body,
-    error: ok ? undefined : `HTTP ${response.status}${shown ? `: ${shown.slice(0, 200)}` : ''}`,
+    error: ok ? undefined : `HTTP ${response.status}${shown ? `: ${cutText(shown, 200)}` : ''}`,
     retryAfterMs: ok ? undefined : parseRetryAfter(response.headers.get('retry-after')),
   };
 }

@@ -1,21 +1,29 @@
-// The outbox worker: claims due deliveries, runs them under a per-handler cap and timeout, records every attempt.
+// The outbox worker: claims due deliveries under a lease, runs them under a per-handler cap and timeout, records every
+// attempt, and returns the deliveries of workers that died (expired leases) to pending.
 import type { AppContext } from '../context.js';
 import type { Logger } from '../logger.js';
 import { toEventJson } from '../api/event-json.js';
-import type { ClaimedDelivery } from '../store/deliveries.js';
+import type { ClaimedDelivery } from '../store/storage.js';
 import type { HandlerConfig } from './config.js';
 import type { DispatchEvent, Handler, HandlerResult } from './handler.js';
 import { handlerTypes } from './handlers/index.js';
 import { decide, defaultRetryPolicy, type Decision, type RetryPolicy } from './retry.js';
 
 export const DEFAULT_STOP_GRACE_MS = 5000;
-/** The longest the worker sleeps without looking: covers writes from another process (e.g. a CLI redeliver). */
+/** The longest the worker sleeps without looking: covers writes from another process and leases running out. */
 const IDLE_POLL_MS = 2000;
+/** A claim outlives the handler's timeout by this much (or 10% of it, if more), so recording the outcome fits in it. */
+export const LEASE_MARGIN_MS = 5000;
+
+/** How long a claim holds before the reaper may hand the delivery to another worker. */
+export function leaseMs(timeoutMs: number): number {
+  return timeoutMs + Math.max(LEASE_MARGIN_MS, Math.round(timeoutMs * 0.1));
+}
 
 type Running = { config: HandlerConfig; handler: Handler; active: number };
 
 export type Worker = {
-  /** Builds the handlers (loading `module` files), puts back what a dead process left running, then starts. */
+  /** Builds the handlers (loading `module` files), then starts polling. */
   start(): Promise<void>;
   /** Stops claiming; lets running attempts finish for up to `graceMs`, then aborts them (they stay pending). */
   stop(graceMs?: number): Promise<void>;
@@ -38,13 +46,16 @@ export function createWorker(ctx: AppContext): Worker {
   const controllers = new Set<AbortController>();
   let policy: RetryPolicy = defaultRetryPolicy();
   const logger: Logger = ctx.logger.child({ component: 'dispatch' });
+  const storage = ctx.storage;
   let timer: NodeJS.Timeout | undefined;
   let wakeScheduled = false;
+  let pumping: Promise<void> | undefined;
+  let pumpAgain = false;
   let unsubscribe: (() => void) | undefined;
   let closing = false;
 
-  const loadEvent = (seq: number): DispatchEvent | undefined => {
-    const row = ctx.events.get(seq);
+  const loadEvent = async (seq: number): Promise<DispatchEvent | undefined> => {
+    const row = await storage.getEvent(seq);
     return row ? { ...toEventJson(row), raw: row.raw } : undefined;
   };
 
@@ -63,7 +74,7 @@ export function createWorker(ctx: AppContext): Worker {
     const started = Date.now();
     let result: HandlerResult;
     try {
-      const event = loadEvent(delivery.eventSeq);
+      const event = await loadEvent(delivery.eventSeq);
       result = event
         ? await Promise.race([
             running.handler.deliver(event, {
@@ -85,17 +96,19 @@ export function createWorker(ctx: AppContext): Worker {
     }
     // Aborted by stop() rather than by its deadline: not the remote's fault, so it runs again at the next start.
     const interrupted = !result.ok && signal.aborted && !timedOut;
-    record(delivery, result, Date.now() - started, interrupted ? undefined : decide(result, delivery.attempt, policy, { manual: delivery.manual }), log);
+    await record(delivery, result, Date.now() - started, interrupted ? undefined : decide(result, delivery.attempt, policy, { manual: delivery.manual }), log);
   }
 
   /** Closes the attempt and moves the delivery on; `decision` undefined means interrupted (back to pending, due now). */
-  function record(delivery: ClaimedDelivery, result: HandlerResult, durationMs: number, decision: Decision | undefined, log: Logger): void {
+  async function record(delivery: ClaimedDelivery, result: HandlerResult, durationMs: number, decision: Decision | undefined, log: Logger): Promise<void> {
     const now = Date.now();
+    let recorded: boolean;
     try {
-      ctx.deliveries.recordAttempt(
+      recorded = await storage.recordAttempt(
         {
           deliverySeq: delivery.seq,
           attemptId: delivery.attemptId,
+          claimToken: delivery.claimToken,
           durationMs,
           outcome: decision === undefined ? 'interrupted' : result.ok ? 'succeeded' : 'failed',
           statusCode: result.statusCode,
@@ -113,8 +126,13 @@ export function createWorker(ctx: AppContext): Worker {
         now,
       );
     } catch (error) {
-      // The delivery stays 'running' in the database and is put back at the next start.
+      // The delivery stays 'running' in the database until its lease runs out; then the reaper puts it back.
       log.error({ err: error }, 'could not record a delivery attempt');
+      return;
+    }
+    if (!recorded) {
+      // The lease ran out and the reaper (here or on another replica) gave the delivery to someone else: their result counts.
+      log.warn({ durationMs }, 'delivery attempt finished after its claim was lost; its outcome is not recorded');
       return;
     }
     ctx.deliveryMetrics.attemptFinished(delivery.handler, decision === undefined ? 'interrupted' : result.ok ? 'succeeded' : 'failed');
@@ -135,25 +153,49 @@ export function createWorker(ctx: AppContext): Worker {
     inflight.add(task);
   }
 
-  function pump(): void {
-    wakeScheduled = false;
-    if (closing || !ctx.db.open) return;
+  /** One pass: reap expired leases, claim what is due for every handler with room, sleep until the next due time. */
+  async function poll(): Promise<void> {
     clearTimeout(timer);
-    const now = Date.now();
     try {
+      const reaped = await storage.reapExpiredLeases();
+      if (reaped > 0) logger.warn({ count: reaped }, 'deliveries whose worker stopped mid-attempt (lease expired) will run again');
       for (const running of handlers.values()) {
-        const free = running.config.concurrency - running.active;
-        if (free <= 0) continue;
-        for (const delivery of ctx.deliveries.claimDue(running.config.name, free, now)) launch(running, delivery);
+        if (closing) return;
+        // A cheap local check first; the storage applies the cap across every replica.
+        if (running.active >= running.config.concurrency) continue;
+        const claimed = await storage.claimDue({
+          handler: running.config.name,
+          concurrency: running.config.concurrency,
+          leaseMs: leaseMs(running.config.timeoutMs),
+          unlessFollowedBy: running.config.unlessFollowedBy,
+        });
+        for (const delivery of claimed) launch(running, delivery);
       }
       const withRoom = [...handlers.values()].filter((running) => running.active < running.config.concurrency).map((running) => running.config.name);
-      const due = ctx.deliveries.nextDueAt(withRoom);
+      const due = await storage.nextDueAt(withRoom);
       const wait = due === undefined ? IDLE_POLL_MS : Math.min(Math.max(due - Date.now(), 0), IDLE_POLL_MS);
-      timer = setTimeout(pump, wait);
+      if (!closing) timer = setTimeout(wake, wait);
     } catch (error) {
       logger.error({ err: error }, 'dispatch worker could not read the outbox; trying again shortly');
-      timer = setTimeout(pump, IDLE_POLL_MS);
+      if (!closing) timer = setTimeout(wake, IDLE_POLL_MS);
     }
+  }
+
+  /** Runs one poll at a time; a wake during a poll runs another right after it. */
+  function pump(): void {
+    wakeScheduled = false;
+    if (closing) return;
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = poll().finally(() => {
+      pumping = undefined;
+      if (pumpAgain) {
+        pumpAgain = false;
+        wake();
+      }
+    });
   }
 
   function wake(): void {
@@ -179,12 +221,14 @@ export function createWorker(ctx: AppContext): Worker {
         });
         handlers.set(config.name, { config, handler, active: 0 });
       }
-      const recovered = ctx.deliveries.recoverInterrupted();
-      if (recovered > 0) logger.warn({ count: recovered }, 'deliveries interrupted by the previous stop will run again');
-      for (const [name, count] of ctx.deliveries.waitingByHandler()) {
+      const waiting = new Map<string, number>();
+      for (const row of (await storage.backlog()).byHandlerAndStatus) {
+        if (row.status === 'pending' || row.status === 'failed') waiting.set(row.handler, (waiting.get(row.handler) ?? 0) + row.count);
+      }
+      for (const [name, count] of waiting) {
         if (!handlers.has(name)) logger.warn({ handler: name, count }, 'deliveries wait for a handler that is no longer in the config file');
       }
-      unsubscribe = dispatch.onDue(wake);
+      unsubscribe = storage.onDeliveriesDue(wake);
       logger.info({ handlers: dispatch.config.handlers.map((handler) => `${handler.name} (${handler.type})`), file: dispatch.config.file }, 'dispatching events');
       wake();
     },
@@ -192,6 +236,8 @@ export function createWorker(ctx: AppContext): Worker {
     async stop(graceMs = DEFAULT_STOP_GRACE_MS) {
       closing = true;
       unsubscribe?.();
+      clearTimeout(timer);
+      await pumping;
       clearTimeout(timer);
       const all = () => Promise.allSettled([...inflight]);
       if (inflight.size > 0) {

@@ -1,11 +1,11 @@
-// The store step of ingest: hash the raw bytes, pull out the indexed fields, commit with the next group.
+// The store step of ingest: hash the raw bytes, pull out the indexed fields, plan the deliveries, commit with the next group.
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { identify, type EventType, type Payload } from '../chatlio/index.js';
-import { formatEventId } from '../store/events.js';
 import { searchableOf } from '../chatlio/searchable.js';
+import type { IngestResult } from '../store/storage.js';
 
-export type IngestResult = { id: string; seq: number; duplicate: boolean };
+const NO_PLAN = { create: [], cancel: [] };
 
 /** Resolves once the event is durably committed (or recognised as a duplicate of a committed one). */
 export async function ingestEvent(
@@ -15,16 +15,15 @@ export async function ingestEvent(
   // The route is part of the identity: the same bytes on another route are another event.
   const bodySha256 = createHash('sha256').update(event.type).update('\n').update(event.raw).digest();
   const identity = identify(event.type, event.payload);
-  const searchable = searchableOf(event.type, event.payload);
-  const { seq, duplicate } = await ctx.committer.run(() => {
-    const stored = ctx.events.insert({ type: event.type, receivedAt: event.receivedAt, raw: event.raw, bodySha256, identity });
-    if (!stored.duplicate) {
-      // The full-text row and the outbox rows commit with the event: search never sees it half-indexed, and a 200
-      // means every delivery is on record. A duplicate indexes and plans nothing.
-      ctx.search.index(stored.seq, searchable);
-      ctx.dispatch?.plan({ ...event, seq: stored.seq, conversationUUID: identity.conversationUUID });
-    }
-    return stored;
+  // Planned before the write, as data: the store applies it in the event's own transaction (and skips it for a duplicate).
+  const plan = ctx.dispatch?.plan({ ...event, conversationUUID: identity.conversationUUID }) ?? NO_PLAN;
+  return ctx.storage.ingest({
+    type: event.type,
+    receivedAt: event.receivedAt,
+    raw: event.raw,
+    bodySha256,
+    identity,
+    searchable: searchableOf(event.type, event.payload),
+    plan,
   });
-  return { id: formatEventId(seq), seq, duplicate };
 }

@@ -78,7 +78,7 @@ async function receive(ctx: AppContext, type: EventType, body: WebhookBody) {
   if (!result.success) {
     const errors = fieldErrors(result.error);
     // Kept so an operator can inspect and replay it once the schema is fixed; a 503 if even that cannot be stored.
-    await ctx.committer.run(() => ctx.rejections.insert(type, receivedAt, body.raw, errors));
+    await ctx.storage.insertRejection({ type, receivedAt, raw: body.raw, errors });
     throw new HttpProblem(422, `the ${type} payload does not have the shape Chatlio documents`, { errors });
   }
   const stored = await ingestEvent(ctx, { type, raw: body.raw, payload: result.data, receivedAt });

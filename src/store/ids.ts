@@ -12,3 +12,11 @@ export function sequenceIds(prefix: string) {
     },
   };
 }
+
+const eventIds = sequenceIds('evt_');
+export const formatEventId = eventIds.format;
+export const parseEventId = eventIds.parse;
+
+const deliveryIds = sequenceIds('dlv_');
+export const formatDeliveryId = deliveryIds.format;
+export const parseDeliveryId = deliveryIds.parse;

@@ -6,6 +6,11 @@ import type { Searchable } from '../chatlio/searchable.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
+/** Thrown by any call after close(): the readiness probe tells it apart from a database that refuses writes. */
+export class StorageClosedError extends Error {
+  override name = 'StorageClosedError';
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Events
 
@@ -151,9 +156,12 @@ export type AttemptRecord = {
 
 export type DeliveryFilter = { status?: DeliveryStatus; handler?: string };
 
-/** For metrics: the backlog only (waiting and running rows), never a scan of finished deliveries. */
+/**
+ * For metrics: the backlog only (waiting, running and dead rows: the ones someone may have to act on), never a scan of
+ * succeeded or cancelled deliveries, which only grow.
+ */
 export type Backlog = {
-  byHandlerAndStatus: Array<{ handler: string; status: 'pending' | 'failed' | 'running'; count: number }>;
+  byHandlerAndStatus: Array<{ handler: string; status: 'pending' | 'failed' | 'running' | 'dead'; count: number }>;
   /** Unix ms of the longest-overdue waiting delivery's due time, null when none waits. */
   oldestDueAt: number | null;
 };

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { EVENT_TYPES, payloadSchemas, type EventType, type Payload } from '../chatlio/index.js';
-import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus, type EventRow, type Storage } from '../store/storage.js';
+import { DELIVERY_STATUSES, type DeliveryStatus, type EventRow, type Storage } from '../store/storage.js';
 import { HttpProblem, fieldErrors } from '../errors.js';
 import { parseJson } from '../json.js';
 import { eventJsonParts, toEventJsonText } from '../api/event-json.js';
@@ -382,21 +382,13 @@ export const pageRoutes = {
   }) as FastifyPluginAsync<UiOptions & { live: LiveStreams }>,
 };
 
-/** Dead deliveries are counted by walking them (the contract has no count); the waiting ones come from the backlog. */
+/** The backlog by handler: waiting, running and dead deliveries, counted by the storage without a scan. */
 async function handlerCounts(storage: Storage): Promise<HandlerCounts> {
   const byHandler = new Map<string, Partial<Record<DeliveryStatus, number>>>();
-  const add = (handler: string, status: DeliveryStatus, n: number) => {
-    const counts = byHandler.get(handler) ?? {};
-    counts[status] = (counts[status] ?? 0) + n;
-    byHandler.set(handler, counts);
-  };
-  for (const row of (await storage.backlog()).byHandlerAndStatus) add(row.handler, row.status, row.count);
-  let before: number | undefined;
-  for (let pages = 0; pages < 20; pages += 1) {
-    const page: Delivery[] = await storage.listDeliveries({ status: 'dead' }, { before, limit: 500 });
-    for (const delivery of page) add(delivery.handler, 'dead', 1);
-    if (page.length < 500) break;
-    before = page.at(-1)!.seq;
+  for (const row of (await storage.backlog()).byHandlerAndStatus) {
+    const counts = byHandler.get(row.handler) ?? {};
+    counts[row.status] = (counts[row.status] ?? 0) + row.count;
+    byHandler.set(row.handler, counts);
   }
   return [...byHandler.entries()].map(([handler, counts]) => ({ handler, counts })).sort((a, b) => a.handler.localeCompare(b.handler));
 }

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiHeaders, createTestApp, postWebhook, type TestApp } from '../helpers/app.js';
 import { purgeExpired, RETENTION_BATCH } from '../../src/retention.js';
-import { tagMatch } from '../../src/store/search.js';
+import { tagMatch } from '../../src/store/sqlite/search.js';
+import { sqliteOf } from '../helpers/storage.js';
 import { notification, offlineMessage, store, transcript, visitor } from './seed.js';
 
 let t: TestApp;
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 const DAY = 24 * 3_600_000;
-const count = (sql: string, ...params: unknown[]) => (t.ctx.db.prepare(sql).get(...params) as { n: number }).n;
+const count = (sql: string, ...params: unknown[]) => (sqliteOf(t.ctx.storage).db.prepare(sql).get(...params) as { n: number }).n;
 const ftsHits = (word: string) => count('SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH ?', `"${word}"`);
 const tagHits = (tag: string) => count('SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH ?', tagMatch(tag));
 const ftsRows = () => count('SELECT count(*) AS n FROM events_fts');

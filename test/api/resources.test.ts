@@ -150,7 +150,7 @@ describe('rejections', () => {
   it('stores a replayed body that now passes, removes the rejection and answers the new event id', async () => {
     const body = JSON.stringify({ conversationUUID: 'replayed-1', message: 'hello again' });
     // Refused today because the row was written by an older, stricter build: simulate with a direct insert.
-    const id = t.ctx.rejections.insert('unanswered', Date.now(), Buffer.from(body), [{ path: 'x', message: 'old rule' }]);
+    const id = await t.ctx.storage.insertRejection({ type: 'unanswered', receivedAt: Date.now(), raw: Buffer.from(body), errors: [{ path: 'x', message: 'old rule' }] });
     const response = await t.app.inject({ method: 'POST', url: `/api/rejections/${id}/replay`, headers: apiHeaders });
     expect(response.statusCode).toBe(200);
     const event = response.json<{ id: string; type: string; duplicate: boolean }>();

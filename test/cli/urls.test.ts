@@ -30,7 +30,7 @@ describe('chatlio-relay urls', () => {
   it('prints the local HOST:PORT and says Chatlio needs a public address when PUBLIC_URL is not set', async () => {
     const result = await runCli(['urls'], { DATA_DIR: dataDir(), WEBHOOK_TOKEN, PORT: '4123' });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`http://localhost:4123/webhooks/chatlio/transcript?token=${WEBHOOK_TOKEN}`);
+    expect(result.stdout).toContain(`http://127.0.0.1:4123/webhooks/chatlio/transcript?token=${WEBHOOK_TOKEN}`);
     expect(result.stdout).toMatch(/Chatlio needs a public HTTPS one\. Set PUBLIC_URL/);
   });
 

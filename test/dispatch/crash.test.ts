@@ -44,7 +44,8 @@ describe('kill -9 and restart', () => {
     const remote = await sink(() => ({ status: 503 }));
     const configFile = writeConfig({
       retry: { schedule: Array.from({ length: 20 }, () => '300ms'), jitter: 0 },
-      handlers: [{ name: 'forward', type: 'http', events: '*', options: { url: `${remote.url}/in` } }],
+      // A short timeout keeps the lease short: an attempt in flight at the kill runs again soon after the restart.
+      handlers: [{ name: 'forward', type: 'http', events: '*', timeout: '2s', options: { url: `${remote.url}/in` } }],
     });
     const first = await server({ CONFIG_FILE: configFile });
     const ids: string[] = [];
@@ -68,7 +69,9 @@ describe('kill -9 and restart', () => {
 
   it('runs again, after a restart, an attempt that was in flight when the process was killed', async () => {
     const remote = await sink(() => 'hold');
-    const configFile = writeConfig({ handlers: [{ name: 'forward', type: 'http', events: '*', timeout: '60s', options: { url: `${remote.url}/in` } }] });
+    // The claim of the killed process holds for the handler's timeout plus a margin (3 s + 5 s), then the reaper of the
+    // restarted process hands the delivery out again.
+    const configFile = writeConfig({ handlers: [{ name: 'forward', type: 'http', events: '*', timeout: '3s', options: { url: `${remote.url}/in` } }] });
     const first = await server({ CONFIG_FILE: configFile });
     const id = await post(first, 'unanswered', payload('unanswered'));
     await waitFor(() => (remote.requests.length === 1 ? true : undefined), 10_000, 'the attempt to reach the remote');

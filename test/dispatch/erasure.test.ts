@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
+import { sqliteOf } from '../helpers/storage.js';
 
 let t: DispatchApp | undefined;
 let sink: Sink | undefined;
@@ -11,7 +12,7 @@ afterEach(async () => {
   sink = undefined;
 });
 
-const count = (table: string) => (t!.ctx.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = (table: string) => (sqliteOf(t!.ctx.storage).db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 describe('erasure with deliveries on record', () => {
   it('removes an erased event’s deliveries and their attempts with it, and a visitor’s too', async () => {
@@ -37,8 +38,8 @@ describe('erasure with deliveries on record', () => {
     const visitor = await t.api('DELETE', '/api/visitors/erase-me@example.com');
     expect(visitor).toMatchObject({ status: 200, json: { removed: { events: 1 } } });
     expect(count('deliveries')).toBe(2);
-    expect(t.deliveries(kept)).toHaveLength(2);
-    const orphans = t.ctx.db.prepare('SELECT count(*) AS n FROM delivery_attempts WHERE delivery_id NOT IN (SELECT id FROM deliveries)').get() as { n: number };
+    expect(await t.deliveries(kept)).toHaveLength(2);
+    const orphans = sqliteOf(t.ctx.storage).db.prepare('SELECT count(*) AS n FROM delivery_attempts WHERE delivery_id NOT IN (SELECT id FROM deliveries)').get() as { n: number };
     expect(orphans.n).toBe(0);
   });
 });

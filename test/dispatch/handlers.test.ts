@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink, type SinkRequest } from '../helpers/sink.js';
 import { tempDir } from '../helpers/app.js';
+import { smsSegments } from '../../src/text.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -100,7 +101,7 @@ describe('slack handler', () => {
 describe('zendesk handler', () => {
   const options = (baseUrl: string) => ({ subdomain: 'acme', email: 'ops@acme.test', apiToken: 'zd-token', baseUrl, fallbackRequesterEmail: 'chat@acme.test' });
 
-  it('creates a ticket from a transcript with html_body and the requester fallbacks, and keeps the ticket id', async () => {
+  it('creates a ticket from a transcript with html_body and the requester fallback, and keeps the ticket id', async () => {
     let next = 100;
     const remote = await sink(() => ({ status: 201, body: JSON.stringify({ ticket: { id: (next += 1) } }) }));
     const app = await relay([{ name: 'zendesk', type: 'zendesk', events: ['transcript', 'offline-message'], options: options(remote.url) }]);
@@ -116,8 +117,8 @@ describe('zendesk handler', () => {
       comment: { html_body: expect.stringContaining('<HTML output of transcript') as unknown, public: false },
     });
     // The three attempts run concurrently, so the requests may arrive in any order.
-    expect(tickets.map((ticket) => (ticket.requester as { email: string }).email).sort()).toEqual(['Vic@Example.test', 'chat@acme.test', 'no-reply@chatlio.com']);
-    const ticketIds = [withVisitor, withReplyTo, withNothing].map((id) => app.deliveries(id)[0]!.externalId);
+    expect(tickets.map((ticket) => (ticket.requester as { email: string }).email).sort()).toEqual(['Vic@Example.test', 'chat@acme.test', 'chat@acme.test']);
+    const ticketIds = await Promise.all([withVisitor, withReplyTo, withNothing].map(async (id) => (await app.deliveries(id))[0]!.externalId));
     expect(ticketIds.sort()).toEqual(['101', '102', '103']);
     const event = await app.api('GET', `/api/events/${withVisitor}`);
     expect(event.json).toMatchObject({ deliveries: [{ handler: 'zendesk', externalId: expect.stringMatching(/^10[123]$/) as unknown, status: 'succeeded' }] });
@@ -134,6 +135,34 @@ describe('zendesk handler', () => {
       comment: { body: 'Call me back <please>' },
       requester: { email: 'bob@smith.com', name: 'Bob Smith' },
     });
+  });
+
+  it("never makes Chatlio's no-reply address the requester: visitor email, else the fallback, else the visitor by name only", async () => {
+    const remote = await sink(() => ({ status: 201, body: '{"ticket":{"id":1}}' }));
+    const { fallbackRequesterEmail: _fallback, ...withoutFallback } = options(remote.url);
+    const app = await relay([
+      { name: 'with-fallback', type: 'zendesk', events: ['transcript'], when: { extraData: { contains: 'fallback' } }, options: options(remote.url) },
+      { name: 'no-fallback', type: 'zendesk', events: ['transcript'], when: { extraData: { contains: 'none' } }, options: withoutFallback },
+    ]);
+    // Chatlio's documented transcript of an anonymous visitor: visitorEmail "" and replyToEmail "no-reply@chatlio.com".
+    const requesterOf = async (extraData: string[], overrides: Record<string, unknown> = {}) => {
+      const before = remote.requests.length;
+      await app.settled(await app.post('transcript', payload('transcript', { extraData, ...overrides })));
+      return (JSON.parse(remote.requests[before]!.body.toString()) as { ticket: { requester: unknown } }).ticket.requester;
+    };
+    expect(await requesterOf(['fallback'])).toEqual({ email: 'chat@acme.test', name: 'costa-mesa-california-us-133' });
+    expect(await requesterOf(['none'])).toEqual({ name: 'costa-mesa-california-us-133' });
+    expect(await requesterOf(['none'], { replyToEmail: 'NoReply+widget@mail.chatlio.com', visitorName: 'Ann' })).toEqual({ name: 'Ann' });
+    expect(await requesterOf(['none'], { replyToEmail: 'ann@example.test' })).toEqual({ email: 'ann@example.test', name: 'costa-mesa-california-us-133' });
+    expect(await requesterOf(['fallback'], { visitorEmail: 'vic@example.test' })).toEqual({ email: 'vic@example.test', name: 'costa-mesa-california-us-133' });
+  });
+
+  it('cuts a long subject on a whole emoji, never leaving U+FFFD', async () => {
+    const remote = await sink(() => ({ status: 201, body: '{"ticket":{"id":1}}' }));
+    const app = await relay([{ name: 'zendesk', type: 'zendesk', events: ['offline-message'], options: options(remote.url) }]);
+    await app.settled(await app.post('offline-message', payload('offline-message', { subject: `${'x'.repeat(249)}😀 and the rest` })));
+    const { ticket } = JSON.parse(remote.requests[0]!.body.toString()) as { ticket: { subject: string } };
+    expect(ticket.subject).toBe(`${'x'.repeat(249)}…`);
   });
 
   it('marks the delivery dead when Zendesk refuses the ticket with 422', async () => {
@@ -174,9 +203,45 @@ describe('twilio handler', () => {
     expect(remote.requests[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(remote.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('AC123:tw-token').toString('base64')}`);
     expect(forms[0]!.From).toBe('+15550001111');
-    expect(forms[0]!.Body).toHaveLength(40);
+    expect(forms[0]!.Body!.length).toBeLessThanOrEqual(40);
     expect(forms[0]!.Body!.startsWith('Nobody has answered united-states-27')).toBe(true);
-    expect(forms[0]!.Body!.endsWith('…')).toBe(true);
+    expect(forms[0]!.Body!.endsWith('...')).toBe(true);
+  });
+
+  const smsTo = (remote: Sink, extra: Record<string, unknown>) =>
+    relay([
+      {
+        name: 'sms',
+        type: 'twilio',
+        events: ['unanswered'],
+        options: { accountSid: 'AC123', authToken: 'tw-token', from: '+15550001111', to: '+15550002222', baseUrl: remote.url, body: '{{message}}', ...extra },
+      },
+    ]);
+  const bodies = (remote: Sink) => remote.requests.map((request) => new URLSearchParams(request.body.toString()).get('Body')!);
+
+  it('cuts a long SMS on a whole emoji, never leaving U+FFFD', async () => {
+    const remote = await sink(() => ({ status: 201, body: '{"sid":"SM1"}' }));
+    const app = await smsTo(remote, { maxLength: 40 });
+    // The emoji with its skin tone is 4 UTF-16 units at 36–39: the old slice(0, 39) kept half of it.
+    await app.settled(await app.post('unanswered', payload('unanswered', { message: `${'a'.repeat(36)}👍🏽${'b'.repeat(30)}` })));
+    await app.settled(await app.post('unanswered', payload('unanswered', { message: `${'a'.repeat(35)}👍🏽${'b'.repeat(30)}` })));
+    expect(bodies(remote)).toEqual([`${'a'.repeat(36)}...`, `${'a'.repeat(35)}👍🏽…`]);
+    expect(remote.requests[0]!.body.toString()).not.toContain('%EF%BF%BD');
+  });
+
+  it('keeps every SMS within maxSegments, counting GSM-7 and UCS-2 the way Twilio does', async () => {
+    const remote = await sink(() => ({ status: 201, body: '{"sid":"SM1"}' }));
+    const app = await smsTo(remote, { maxSegments: 2 });
+    await app.settled(await app.post('unanswered', payload('unanswered', { message: 'x'.repeat(400) })));
+    await app.settled(await app.post('unanswered', payload('unanswered', { message: 'Zażółć gęślą jaźń '.repeat(20) })));
+    await app.settled(await app.post('unanswered', payload('unanswered', { message: `${'x'.repeat(200)}€{}` })));
+    const [gsm, ucs2, short] = bodies(remote);
+    // Two parts of 153 septets, the last three "..." so the SMS stays GSM-7; two parts of 67 UCS-2 units ending "…".
+    expect(gsm).toBe(`${'x'.repeat(303)}...`);
+    expect(smsSegments(ucs2!)).toMatchObject({ encoding: 'UCS-2', segments: 2 });
+    expect(ucs2!.length).toBeGreaterThan(130);
+    expect(ucs2!.endsWith('…')).toBe(true);
+    expect(short).toBe(`${'x'.repeat(200)}€{}`);
   });
 });
 
@@ -206,7 +271,21 @@ describe('command handler', () => {
     expect(seen.env).toMatchObject({ HOOK_EVENT_ID: id, HOOK_EVENT_TYPE: 'conversation-started', HOOK_VISITOR_EMAIL: 'ann@example.test', HOOK_VISITOR_NAME: 'Ann' });
     expect(seen.env.HOOK_CONVERSATION_UUID).toMatch(/^c0nv-/);
     expect(seen.env.API_TOKEN).toBeUndefined();
-    expect(app.ctx.deliveries.attempts(delivery!.seq)[0]!.response).toBe('siren on\n');
+    expect((await app.ctx.storage.attempts(delivery!.seq))[0]!.response).toBe('siren on\n');
+  });
+
+  it('keeps a command\'s output on whole characters, never leaving U+FFFD, however it is cut or chunked', async () => {
+    const { file } = script(`
+      const euro = Buffer.from('€');
+      process.stdout.write(euro.subarray(0, 1));
+      // The rest of the character arrives in a later chunk.
+      setTimeout(() => process.stdout.write(Buffer.concat([euro.subarray(1), Buffer.from('a' + '😀'.repeat(3000))])), 100);
+    `);
+    const app = await relay([{ name: 'talkative', type: 'command', events: '*', options: { command: [process.execPath, file] } }]);
+    const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
+    const response = (await app.ctx.storage.attempts(delivery!.seq))[0]!.response!;
+    // 4,096 units would end in half an emoji.
+    expect(response).toBe(`€a${'😀'.repeat(2047)}`);
   });
 
   it('counts a non-zero exit as a failed attempt and keeps the output', async () => {
@@ -215,7 +294,7 @@ describe('command handler', () => {
     const id = await app.post('transcript', payload('transcript'));
     const [delivery] = await app.settled(id);
     expect(delivery).toMatchObject({ status: 'dead', attempts: 3, lastError: 'exited with code 3' });
-    expect(app.ctx.deliveries.attempts(delivery!.seq)[0]!.response).toBe('no siren here\n');
+    expect((await app.ctx.storage.attempts(delivery!.seq))[0]!.response).toBe('no siren here\n');
   });
 
   it('kills a program that outlives the timeout and counts it as a failure', async () => {

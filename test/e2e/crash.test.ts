@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { API_TOKEN, WEBHOOK_TOKEN, tempDir } from '../helpers/app.js';
 import { startServer, stopServer, type ServerProcess } from '../helpers/server.js';
-import { DB_FILE } from '../../src/store/db.js';
+import { DB_FILE } from '../../src/store/sqlite/db.js';
 
 let server: ServerProcess | undefined;
 afterEach(async () => {

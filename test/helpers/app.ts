@@ -8,6 +8,8 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createContext, closeContext, type AppContext } from '../../src/context.js';
 import { buildApp } from '../../src/app.js';
+import { testStorage } from './storage.js';
+import type { EventFilter, Storage } from '../../src/store/storage.js';
 
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789abcdef';
 export const API_TOKEN = 'test-api-token-0123456789abcdefghij';
@@ -37,7 +39,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     },
   });
   const logger = createLogger({ level: config.logLevel, pretty: false, maskPii: config.logMaskPii }, sink);
-  const ctx = createContext(config, logger);
+  const ctx = await createContext(config, logger, { storage: await testStorage(config) });
   const app = await buildApp(ctx);
   await app.ready();
   return {
@@ -47,7 +49,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     logs: () => lines.join(''),
     close: async () => {
       await app.close();
-      closeContext(ctx);
+      await closeContext(ctx);
       if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -75,3 +77,15 @@ export function postWebhook(
 }
 
 export const apiHeaders = { authorization: `Bearer ${API_TOKEN}` };
+
+/** How many stored events match `filter`, read through the storage interface (any backend). */
+export async function countEvents(storage: Storage, filter: EventFilter = {}): Promise<number> {
+  let total = 0;
+  let before: number | undefined;
+  do {
+    const page = await storage.listEvents(filter, { before, limit: 500 });
+    total += page.rows.length;
+    before = page.next ?? undefined;
+  } while (before !== undefined);
+  return total;
+}

@@ -5,15 +5,14 @@ import { stringify } from 'yaml';
 import { createTestApp, postWebhook, readFixture, tempDir, apiHeaders, type TestApp } from './app.js';
 import { createWorker, type Worker } from '../../src/dispatch/worker.js';
 import { waitFor } from './server.js';
-import type { Delivery } from '../../src/store/deliveries.js';
-import { parseEventId } from '../../src/store/events.js';
+import type { Delivery } from '../../src/store/storage.js';
 
 export type DispatchApp = TestApp & {
   worker: Worker;
   configFile: string;
   /** Posts a webhook; returns the stored event id. */
   post: (type: string, body: Buffer | string | object) => Promise<string>;
-  deliveries: (eventId: string) => Delivery[];
+  deliveries: (eventId: string) => Promise<Delivery[]>;
   /** Waits until every delivery of the event is in one of `statuses`. */
   settled: (eventId: string, statuses?: string[]) => Promise<Delivery[]>;
   api: (method: 'GET' | 'POST' | 'DELETE', url: string) => Promise<{ status: number; json: unknown }>;
@@ -39,7 +38,7 @@ export async function createDispatchApp(config: unknown, options: { start?: bool
   const app = await createTestApp({ CONFIG_FILE: configFile, ...options.env });
   const worker = createWorker(app.ctx);
   if (options.start !== false) await worker.start();
-  const deliveries = (eventId: string) => app.ctx.deliveries.forEvent(parseEventId(eventId)!);
+  const deliveries = (eventId: string) => app.ctx.storage.deliveriesForEvent(app.ctx.storage.parseEventId(eventId)!);
   return {
     ...app,
     worker,
@@ -52,8 +51,8 @@ export async function createDispatchApp(config: unknown, options: { start?: bool
     },
     deliveries,
     settled: (eventId, statuses = ['succeeded', 'dead', 'cancelled']) =>
-      waitFor(() => {
-        const rows = deliveries(eventId);
+      waitFor(async () => {
+        const rows = await deliveries(eventId);
         return rows.length > 0 && rows.every((row) => statuses.includes(row.status)) ? rows : undefined;
       }, 10_000, `deliveries of ${eventId} to reach ${statuses.join('/')}`),
     api: async (method, url) => {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { WEBHOOK_TOKEN, API_TOKEN, tempDir } from './app.js';
+import { testBackendEnv } from './storage.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 
@@ -53,6 +54,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       API_TOKEN,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      ...testBackendEnv(),
       ...env,
       PORT: String(port),
       DATA_DIR: dataDir,

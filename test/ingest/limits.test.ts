@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { createTestApp, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
-import { dbPath } from '../../src/context.js';
+import { countEvents, createTestApp, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
+import { sqliteOf } from '../helpers/storage.js';
 
 let t: TestApp | undefined;
 afterEach(async () => {
@@ -16,7 +16,7 @@ describe('limits and storage failures', () => {
       const response = await postWebhook(t.app, 'transcript', JSON.stringify({ messages: `not an array ${i}` }));
       expect(response.statusCode).toBe(422);
     }
-    const kept = t.ctx.db.prepare('SELECT raw FROM rejections ORDER BY id').pluck().all() as Buffer[];
+    const kept = (await t.ctx.storage.listRejections({ limit: 10 })).reverse().map((row) => row.raw);
     expect(kept.map((raw) => JSON.parse(raw.toString()).messages)).toEqual(['not an array 2', 'not an array 3', 'not an array 4']);
   });
 
@@ -25,26 +25,27 @@ describe('limits and storage failures', () => {
     const response = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
     expect(response.statusCode).toBe(413);
     expect(response.json()).toMatchObject({ status: 413 });
-    expect((t.ctx.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(0);
+    expect(await countEvents(t.ctx.storage)).toBe(0);
   });
 
   it('answers 503 when the disk is full, and serves again once there is room', async () => {
     t = await createTestApp();
-    const pages = t.ctx.db.pragma('page_count', { simple: true }) as number;
-    t.ctx.db.pragma(`max_page_count = ${pages}`);
+    const { db } = sqliteOf(t.ctx.storage);
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
     const full = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
     expect(full.statusCode).toBe(503);
     expect(full.headers['retry-after']).toBeDefined();
     expect(full.json()).toMatchObject({ status: 503 });
-    t.ctx.db.pragma('max_page_count = 1073741823');
+    db.pragma('max_page_count = 1073741823');
     const ok = await postWebhook(t.app, 'transcript', readFixture('valid/transcript/large-500-messages.json'));
     expect(ok.statusCode).toBe(200);
-    expect((t.ctx.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(1);
+    expect(await countEvents(t.ctx.storage)).toBe(1);
   });
 
   it('answers 503 when another process holds the database locked past the timeout', async () => {
     t = await createTestApp({ DB_BUSY_TIMEOUT_MS: '100' });
-    const other = new Database(dbPath(t.ctx.config));
+    const other = new Database(sqliteOf(t.ctx.storage).path);
     other.exec('BEGIN EXCLUSIVE');
     try {
       const locked = await postWebhook(t.app, 'feedback', readFixture('valid/feedback/documented.json'));

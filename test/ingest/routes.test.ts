@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_TOKEN, WEBHOOK_TOKEN, apiHeaders, createTestApp, manifest, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
+import { API_TOKEN, WEBHOOK_TOKEN, apiHeaders, countEvents, createTestApp, manifest, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -9,12 +9,11 @@ afterAll(async () => {
   await t.close();
 });
 
-const count = (table: string) => (t.ctx.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
 describe('every fixture', () => {
   for (const entry of manifest()) {
     it(`answers ${entry.expect} for ${entry.file} on /${entry.type}`, async () => {
-      const events = count('events');
+      const events = await countEvents(t.ctx.storage);
       const body = readFixture(entry.file);
       const response = await postWebhook(t.app, entry.type, body);
       expect(response.statusCode).toBe(entry.expect);
@@ -28,7 +27,7 @@ describe('every fixture', () => {
         expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
         const problem = response.json<{ status: number; errors?: Array<{ path: string }> }>();
         expect(problem.status).toBe(entry.expect);
-        expect(count('events')).toBe(events);
+        expect(await countEvents(t.ctx.storage)).toBe(events);
         if (entry.paths) expect(problem.errors?.map((e) => e.path).sort()).toEqual([...entry.paths].sort());
       }
     });
@@ -44,8 +43,7 @@ describe('POST /webhooks/chatlio/:type', () => {
     const second = (await postWebhook(t.app, 'transcript', body)).json<{ id: string; duplicate: boolean }>();
     expect(first.duplicate).toBe(false);
     expect(second).toMatchObject({ id: first.id, duplicate: true });
-    const stored = t.ctx.db.prepare("SELECT count(*) AS n FROM events WHERE conversation_uuid = 'dup-test-1'").get() as { n: number };
-    expect(stored.n).toBe(1);
+    expect(await t.ctx.storage.conversation('dup-test-1')).toHaveLength(1);
   });
 
   it('treats the same bytes on another route as another event', async () => {
@@ -75,13 +73,13 @@ describe('POST /webhooks/chatlio/:type', () => {
   });
 
   it('answers 401 and stores nothing for a missing, wrong or API token', async () => {
-    const before = count('events');
+    const before = await countEvents(t.ctx.storage);
     for (const url of ['/webhooks/chatlio/transcript', '/webhooks/chatlio/transcript?token=wrong-token-wrong-token-wrong', `/webhooks/chatlio/transcript?token=${API_TOKEN}`]) {
       const response = await t.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: transcript });
       expect(response.statusCode).toBe(401);
       expect(response.json()).toMatchObject({ status: 401 });
     }
-    expect(count('events')).toBe(before);
+    expect(await countEvents(t.ctx.storage)).toBe(before);
   });
 
   it('answers 415 for a content type other than JSON', async () => {
@@ -105,10 +103,10 @@ describe('POST /webhooks/chatlio/:type', () => {
   it('keeps a 422 body with its errors in the rejections table', async () => {
     const body = readFixture('invalid/message-ts-number.json');
     await postWebhook(t.app, 'transcript', body);
-    const row = t.ctx.db.prepare('SELECT type, raw, errors FROM rejections ORDER BY id DESC LIMIT 1').get() as { type: string; raw: Buffer; errors: string };
-    expect(row.type).toBe('transcript');
-    expect(row.raw.equals(body)).toBe(true);
-    expect(JSON.parse(row.errors)).toEqual([expect.objectContaining({ path: 'messages.0.ts' })]);
+    const [row] = await t.ctx.storage.listRejections({ limit: 1 });
+    expect(row!.type).toBe('transcript');
+    expect(row!.raw.equals(body)).toBe(true);
+    expect(row!.errors).toEqual([expect.objectContaining({ path: 'messages.0.ts' })]);
   });
 
   it('never writes the webhook token to the logs', async () => {

@@ -54,6 +54,7 @@ CMD ["serve"]
       user: '1001',
       volume: '/srv/data',
       DATA_DIR: '/srv/data',
+      HOST: 'unset',
       port: '8080',
       healthcheck: 'node requests /healthz',
       'healthcheck timing': 'interval 10s, timeout default, start-period default, retries default',
@@ -80,7 +81,7 @@ describe('.dockerignore', () => {
   });
 
   it('lets in what the build copies', () => {
-    for (const path of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/cli.ts', 'src/store/migrations/001_events.sql', 'fixtures/valid/transcript/documented.json']) {
+    for (const path of ['package.json', 'package-lock.json', '.prebuild-installrc', 'tsconfig.json', 'tsconfig.build.json', 'src/cli.ts', 'src/store/migrations/001_events.sql', 'fixtures/valid/transcript/documented.json']) {
       expect(ignored(path), path).toBe(false);
     }
   });

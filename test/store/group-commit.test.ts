@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/store/db.js';
-import { GroupCommitter } from '../../src/store/group-commit.js';
+import { openDb, type Db } from '../../src/store/sqlite/db.js';
+import { GroupCommitter } from '../../src/store/sqlite/group-commit.js';
 import { tempDir } from '../helpers/app.js';
 
 let dir: string;
@@ -24,7 +24,7 @@ describe('GroupCommitter', () => {
     open();
     db.pragma('wal_autocheckpoint = 0');
     db.pragma('wal_checkpoint(TRUNCATE)');
-    const committer = new GroupCommitter(db);
+    const committer = new GroupCommitter(db, (write: () => unknown) => write());
     const insert = db.prepare('INSERT INTO items (value) VALUES (?)');
     const inTransaction: boolean[] = [];
     const writes = Array.from({ length: 50 }, (_, i) =>
@@ -44,7 +44,7 @@ describe('GroupCommitter', () => {
 
   it('rejects only the write that failed and commits the others of its group', async () => {
     open();
-    const committer = new GroupCommitter(db);
+    const committer = new GroupCommitter(db, (write: () => unknown) => write());
     const insert = db.prepare('INSERT INTO items (value) VALUES (?)');
     const results = await Promise.allSettled([
       committer.run(() => insert.run('a')),
@@ -60,7 +60,7 @@ describe('GroupCommitter', () => {
 
   it('rejects every write of a group whose commit fails, leaving nothing half-written', async () => {
     open();
-    const committer = new GroupCommitter(db);
+    const committer = new GroupCommitter(db, (write: () => unknown) => write());
     const insert = db.prepare('INSERT INTO items (value) VALUES (?)');
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages}`);

@@ -4,6 +4,13 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defineHandlerType, eventJsonOf, type DispatchEvent, type HandlerResult } from '../handler.js';
 import { RESPONSE_MAX_CHARS } from '../../store/deliveries.js';
+import { cutText } from '../../text.js';
+
+/**
+ * A UTF-8 character takes 1–4 bytes for 1–2 UTF-16 units, so this many bytes decode to more than RESPONSE_MAX_CHARS
+ * units: a character the byte cap cut in half always lies beyond the text that is kept.
+ */
+const OUTPUT_MAX_BYTES = RESPONSE_MAX_CHARS * 4;
 
 export const commandOptions = z.strictObject({
   /** Program and arguments, e.g. [/usr/local/bin/siren, --seconds, "3"]; no shell is involved. */
@@ -38,9 +45,13 @@ export const commandHandler = defineHandlerType({
     deliver: (event, ctx) =>
       new Promise<HandlerResult>((done) => {
         const [program, ...args] = options.command as [string, ...string[]];
-        let output = '';
+        // Bytes, decoded once at the end: a chunk can end in the middle of a UTF-8 character.
+        const chunks: Buffer[] = [];
+        let captured = 0;
         const capture = (chunk: Buffer) => {
-          if (output.length < RESPONSE_MAX_CHARS) output += chunk.toString('utf8');
+          if (captured >= OUTPUT_MAX_BYTES) return;
+          chunks.push(chunk);
+          captured += chunk.length;
         };
         // Its own process group, so a timeout also ends whatever the program started.
         const child = spawn(program, args, {
@@ -65,7 +76,8 @@ export const commandHandler = defineHandlerType({
         child.stdin.end(JSON.stringify(eventJsonOf(event)));
         const finish = (result: HandlerResult) => {
           ctx.signal.removeEventListener('abort', kill);
-          done({ ...result, response: output.slice(0, RESPONSE_MAX_CHARS) || undefined });
+          const output = cutText(Buffer.concat(chunks).toString('utf8'), RESPONSE_MAX_CHARS, '');
+          done({ ...result, response: output || undefined });
         };
         child.on('error', (error) => finish({ ok: false, error: `cannot run ${program}: ${error.message}` }));
         child.on('close', (code, signal) => {

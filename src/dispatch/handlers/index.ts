@@ -7,8 +7,12 @@ import { twilioHandler } from './twilio.js';
 import { commandHandler } from './command.js';
 import { logHandler } from './log.js';
 import { moduleHandler } from './module.js';
+import { emailHandler } from './email.js';
+import { pagerdutyHandler } from './pagerduty.js';
+import { teamsHandler } from './teams.js';
+import { discordHandler } from './discord.js';
 
-export const HANDLER_TYPES = ['http', 'slack', 'zendesk', 'twilio', 'command', 'log', 'module'] as const;
+export const HANDLER_TYPES = ['http', 'slack', 'zendesk', 'twilio', 'command', 'log', 'module', 'email', 'pagerduty', 'teams', 'discord'] as const;
 export type HandlerTypeName = (typeof HANDLER_TYPES)[number];
 
 export const handlerTypes: Record<HandlerTypeName, AnyHandlerType> = {
@@ -19,4 +23,8 @@ export const handlerTypes: Record<HandlerTypeName, AnyHandlerType> = {
   command: commandHandler,
   log: logHandler,
   module: moduleHandler,
+  email: emailHandler,
+  pagerduty: pagerdutyHandler,
+  teams: teamsHandler,
+  discord: discordHandler,
 };

@@ -5,6 +5,7 @@ import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { basicAuth, send } from '../outbound.js';
 import { classifyStatus } from '../retry.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
+import { cutSms } from '../../text.js';
 
 const template = templateSchema;
 
@@ -18,8 +19,10 @@ export const twilioOptions = z
     messagingServiceSid: z.string().min(1).optional(),
     to: z.union([phone, z.array(phone).min(1)]).transform((to) => (Array.isArray(to) ? to : [to])),
     body: z.union([template, z.partialRecord(z.enum(EVENT_TYPES), template)]).optional(),
-    /** Longer bodies are cut with "…": 320 characters is two or three SMS segments. */
-    maxLength: z.number().int().min(20).max(1600).default(320),
+    /** The most SMS segments (each billed) one message may take; a longer body is cut on a whole character. */
+    maxSegments: z.number().int().min(1).max(10).default(3),
+    /** Optionally also at most this many UTF-16 units (an emoji counts 2); 1600 is Twilio's own limit. */
+    maxLength: z.number().int().min(20).max(1600).optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
   })
   .refine((options) => options.from !== undefined || options.messagingServiceSid !== undefined, {
@@ -42,7 +45,7 @@ export const twilioHandler = defineHandlerType({
       async deliver(event, ctx): Promise<HandlerResult> {
         const custom = typeof options.body === 'string' ? options.body : options.body?.[event.type];
         const text = render(custom ?? DEFAULT_TEXT[event.type], eventView(event)).trim();
-        const body = text.length > options.maxLength ? `${text.slice(0, options.maxLength - 1)}…` : text;
+        const body = cutSms(text, options.maxSegments, options.maxLength);
         const sent = { ...(isState(ctx.state) ? ctx.state.sent : {}) };
         const failures: HandlerResult[] = [];
         for (const to of options.to) {

@@ -1,8 +1,9 @@
 // The `zendesk` handler: a ticket per transcript or offline message; the ticket id is kept on the delivery.
 import { z } from 'zod';
-import { defineHandlerType } from '../handler.js';
+import { defineHandlerType, type DispatchEvent } from '../handler.js';
 import { asResult, basicAuth, send } from '../outbound.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema, type TemplateView } from '../template.js';
+import { cutText } from '../../text.js';
 
 const template = templateSchema;
 
@@ -13,7 +14,7 @@ export const zendeskOptions = z.strictObject({
   apiToken: z.string().min(1),
   /** Defaults to https://{subdomain}.zendesk.com. */
   baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  /** Requester when the event carries no usable email (neither visitorEmail nor replyToEmail). */
+  /** Requester when the event carries no visitor email; without it the requester is named after the visitor, with no email. */
   fallbackRequesterEmail: z.email().optional(),
   subject: template.optional(),
   tags: z.array(z.string().min(1)).optional(),
@@ -27,7 +28,31 @@ const DEFAULT_SUBJECT = {
   other: 'Chatlio {{type}} from {{who}}',
 };
 
-const email = (value: unknown) => (typeof value === 'string' && /^[^\s@]+@[^\s@]+$/.test(value.trim()) ? value.trim() : undefined);
+const SUBJECT_MAX_CHARS = 250;
+
+/** Chatlio puts its own no-reply address in replyToEmail when it knows no visitor email: that is nobody to answer. */
+const isChatlioNoReply = (address: string) => /^(no-?reply|do-?not-?reply)(\+[^@]*)?@([a-z0-9-]+\.)*chatlio\.com$/i.test(address);
+
+const email = (value: unknown) => {
+  const address = typeof value === 'string' ? value.trim() : '';
+  return /^[^\s@]+@[^\s@]+$/.test(address) && !isChatlioNoReply(address) ? address : undefined;
+};
+
+type Requester = { email: string; name: string } | { name: string };
+
+/**
+ * The visitor's email, else the configured fallback, else a requester with a name only: Zendesk then creates an end
+ * user without an email, named after the visitor (their name, else Chatlio's handle such as "costa-mesa-california-us-133").
+ */
+function requesterFor(event: DispatchEvent, view: TemplateView, fallback: string | undefined): Requester {
+  const payload = event.payload;
+  const visitorEmail =
+    event.type === 'transcript'
+      ? (email(payload.visitorEmail) ?? email(view.visitor.email) ?? email(payload.replyToEmail))
+      : (email(payload.email) ?? email(view.visitor.email));
+  const address = visitorEmail ?? fallback;
+  return address ? { email: address, name: view.who } : { name: view.who };
+}
 
 type Comment = { html_body: string } | { body: string };
 
@@ -49,17 +74,12 @@ export const zendeskHandler = defineHandlerType({
     return {
       async deliver(event, ctx) {
         const view = eventView(event);
-        const payload = event.payload;
-        const requesterEmail =
-          event.type === 'transcript'
-            ? (email(payload.visitorEmail) ?? email(payload.replyToEmail) ?? options.fallbackRequesterEmail)
-            : (email(payload.email) ?? email(view.visitor.email) ?? options.fallbackRequesterEmail);
         const subjectTemplate =
           options.subject ?? (event.type === 'transcript' || event.type === 'offline-message' ? DEFAULT_SUBJECT[event.type] : DEFAULT_SUBJECT.other);
         const ticket = {
-          subject: render(subjectTemplate, view).slice(0, 250),
+          subject: cutText(render(subjectTemplate, view), SUBJECT_MAX_CHARS),
           comment: { ...commentFor(view), public: options.public },
-          ...(requesterEmail ? { requester: { email: requesterEmail, name: view.who } } : {}),
+          requester: requesterFor(event, view, options.fallbackRequesterEmail),
           ...(options.tags ? { tags: options.tags } : {}),
         };
         const result = await send(`${baseUrl}/api/v2/tickets.json`, {

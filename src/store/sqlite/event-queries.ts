@@ -1,26 +1,8 @@
 // Reading and erasing stored events: filtered keyset pages, conversations, time bounds, and deletions for privacy and retention.
 import type { Db } from './db.js';
-import type { EventType } from '../chatlio/index.js';
-import { EVENT_COLUMNS, toEventRow, type EventRow } from './events.js';
-import { tagMatch } from './search.js';
-
-export type EventFilter = {
-  types?: EventType[];
-  conversation?: string;
-  /** A visitor UUID, or an email (anything with an @), matched case-insensitively. */
-  visitor?: string;
-  rating?: 'up' | 'down';
-  /** Already normalised (lower-case). */
-  tag?: string;
-  /** Unix ms, inclusive. */
-  since?: number;
-  /** Unix ms, exclusive. */
-  until?: number;
-  /** An FTS5 query made safe by toFtsQuery. */
-  match?: string;
-};
-
-export type Page = { rows: EventRow[]; next: number | null };
+import type { EventFilter, EventPage, EventRow } from '../storage.js';
+import { EVENT_COLUMNS, toEventRow } from './events.js';
+import { ftsMatch, tagMatch } from './search.js';
 
 type RawRow = Parameters<typeof toEventRow>[0];
 
@@ -73,7 +55,7 @@ export function eventQueries(db: Db) {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     // Text and tags are both answered by the full-text index, in one MATCH.
-    const match = [filter.match, filter.tag === undefined ? undefined : tagMatch(filter.tag)].filter((part) => part !== undefined);
+    const match = [filter.search === undefined ? undefined : ftsMatch(filter.search), filter.tag === undefined ? undefined : tagMatch(filter.tag)].filter((part) => part !== undefined);
     // Selective filters with their own index drive the query; otherwise the full-text index, then arrival order.
     const selective = filter.conversation !== undefined || filter.visitor !== undefined;
     const driver = match.length > 0 && !selective ? 'fts' : 'events';
@@ -149,7 +131,7 @@ export function eventQueries(db: Db) {
 
   return {
     /** One page of matching events, newest first, strictly before `before` (a seq) when given. */
-    list(filter: EventFilter, options: { before?: number; limit: number }): Page {
+    list(filter: EventFilter, options: { before?: number; limit: number }): EventPage {
       const { from, where, order, params } = plan(filter, options.before);
       const sql = `SELECT ${columns('e')} FROM ${from} ${where} ORDER BY ${order} LIMIT @limit`;
       const raws = prepared(sql).all({ ...params, limit: options.limit + 1 }) as RawRow[];

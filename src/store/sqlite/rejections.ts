@@ -1,16 +1,7 @@
 // The rejections table: bodies refused with 422, kept with their errors, oldest dropped past a cap.
 import type { Db } from './db.js';
-import type { EventType } from '../chatlio/index.js';
-
-export type FieldError = { path: string; message: string };
-
-export type RejectionRow = {
-  id: number;
-  type: EventType;
-  receivedAt: number;
-  raw: Buffer;
-  errors: FieldError[];
-};
+import type { EventType } from '../../chatlio/index.js';
+import type { FieldError, RejectionRow } from '../storage.js';
 
 type RawRow = { id: number; type: EventType; received_at: number; raw: Buffer; errors: string };
 

@@ -1,9 +1,8 @@
 // Aggregates over a time range: counts by type and day, ratings, first-response times; read in windows so ingest keeps going.
 import type { Db } from './db.js';
-import type { EventType } from '../chatlio/index.js';
+import type { EventType } from '../../chatlio/index.js';
+import type { Range } from '../storage.js';
 import { CLOCK_SLACK_MS, type EventQueries } from './event-queries.js';
-
-export type Range = { since: number; until: number };
 
 export type StatsStore = ReturnType<typeof statsStore>;
 

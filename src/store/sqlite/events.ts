@@ -1,36 +1,11 @@
-// The events table: insert with duplicate detection, and read back by id.
+// The events table: insert with duplicate detection, and read back by seq.
 import type { Db } from './db.js';
-import type { EventIdentity, EventType } from '../chatlio/index.js';
-import { sequenceIds } from './ids.js';
-
-export type NewEvent = {
-  type: EventType;
-  receivedAt: number;
-  raw: Buffer;
-  bodySha256: Buffer;
-  identity: EventIdentity;
-};
-
-export type EventRow = {
-  seq: number;
-  id: string;
-  type: EventType;
-  receivedAt: number;
-  raw: Buffer;
-  conversationUUID: string | null;
-  visitorUUID: string | null;
-  visitorEmail: string | null;
-  visitorName: string | null;
-  rating: 'up' | 'down' | null;
-};
-
-const eventIds = sequenceIds('evt_');
-export const formatEventId = eventIds.format;
-export const parseEventId = eventIds.parse;
+import type { EventRow, NewEvent } from '../storage.js';
+import { formatEventId } from '../ids.js';
 
 type RawRow = {
   seq: number;
-  type: EventType;
+  type: EventRow['type'];
   received_at: number;
   raw: Buffer;
   conversation_uuid: string | null;
@@ -68,11 +43,10 @@ export function eventStore(db: Db) {
     RETURNING seq`);
   const seqByHash = db.prepare<[Buffer], { seq: number }>('SELECT seq FROM events WHERE body_sha256 = ?');
   const bySeq = db.prepare<[number], RawRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`);
-  const rawBySeq = db.prepare<[number], { raw: Buffer }>('SELECT raw FROM events WHERE seq = ?');
 
   return {
     /** Stores the event unless the same bytes were stored before on the same route; returns its seq either way. */
-    insert(event: NewEvent): { seq: number; duplicate: boolean } {
+    insert(event: Pick<NewEvent, 'type' | 'receivedAt' | 'raw' | 'bodySha256' | 'identity'>): { seq: number; duplicate: boolean } {
       const inserted = insert.get({
         type: event.type,
         receivedAt: event.receivedAt,
@@ -88,9 +62,6 @@ export function eventStore(db: Db) {
     get(seq: number): EventRow | undefined {
       const row = bySeq.get(seq);
       return row ? toEventRow(row) : undefined;
-    },
-    raw(seq: number): Buffer | undefined {
-      return rawBySeq.get(seq)?.raw;
     },
   };
 }

@@ -1,0 +1,11 @@
+// Errors start-up can meet, each with a one-line message the CLI prints before exiting 1.
+
+/** The database cannot be reached or refused the login. */
+export class PostgresUnavailableError extends Error {
+  override name = 'PostgresUnavailableError';
+}
+
+/** The database was migrated by a newer chatlio-relay (same wording as SQLite's SchemaTooNewError). */
+export class PostgresSchemaTooNewError extends Error {
+  override name = 'SchemaTooNewError';
+}

@@ -1,0 +1,148 @@
+// Reading and erasing events: filtered keyset pages, conversations, and deletions for privacy and retention.
+import type pg from 'pg';
+import type { EventFilter, EventPage, EventRow } from '../storage.js';
+import { EVENT_COLUMNS, toEventRow, type RawEvent } from './rows.js';
+import { toTsquery } from './search.js';
+import { inTransaction } from './connection.js';
+
+// received_at is taken before the commit that assigns seq, so arrival order and clock order can disagree by the time a
+// request waits for its group commit or a small clock step: time bounds are widened to seq bounds by this much (as on
+// SQLite), then checked exactly on received_at.
+export const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * The smallest seq B such that events from B on arrived at or after `at` (if clocks only move forward): a binary
+ * search over the primary key in one statement, so time filters need no index on received_at (which every ingest
+ * would pay) and page through the primary key like any other query.
+ */
+export async function seqBoundAt(db: pg.Pool | pg.PoolClient, at: number): Promise<number> {
+  const { rows } = await db.query<{ bound: number }>(
+    `WITH RECURSIVE step(low, high) AS (
+       SELECT 1::bigint, (SELECT coalesce(max(seq), 0) + 1 FROM events)
+       UNION ALL
+       SELECT CASE WHEN probe.seq IS NULL OR probe.seq >= step.high OR probe.received_at >= $1 THEN step.low ELSE probe.seq + 1 END,
+              CASE WHEN probe.seq IS NULL OR probe.seq >= step.high OR probe.received_at >= $1 THEN (step.low + step.high) / 2 ELSE step.high END
+       FROM step
+       LEFT JOIN LATERAL (
+         SELECT seq, received_at FROM events WHERE seq >= (step.low + step.high) / 2 ORDER BY seq LIMIT 1
+       ) probe ON true
+       WHERE step.low < step.high
+     )
+     SELECT max(low) AS bound FROM step`,
+    [at],
+  );
+  return rows[0]!.bound;
+}
+
+/** Collects positional parameters while a WHERE clause is written. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+async function whereOf(db: pg.Pool, filter: EventFilter, before: number | undefined, params: Params): Promise<string> {
+  const where: string[] = [];
+  if (before !== undefined) where.push(`seq < ${params.add(before)}`);
+  if (filter.since !== undefined) {
+    const bound = await seqBoundAt(db, filter.since - CLOCK_SLACK_MS);
+    where.push(`seq >= ${params.add(bound)} AND received_at >= ${params.add(filter.since)}`);
+  }
+  if (filter.until !== undefined) {
+    const bound = await seqBoundAt(db, filter.until + CLOCK_SLACK_MS);
+    where.push(`seq < ${params.add(bound)} AND received_at < ${params.add(filter.until)}`);
+  }
+  if (filter.types !== undefined) where.push(`type = ANY(${params.add(filter.types)}::text[])`);
+  if (filter.conversation !== undefined) where.push(`conversation_uuid = ${params.add(filter.conversation)}`);
+  if (filter.visitor !== undefined) {
+    if (filter.visitor.includes('@')) where.push(`visitor_email = lower(${params.add(filter.visitor)})`);
+    else where.push(`visitor_uuid = ${params.add(filter.visitor)}`);
+  }
+  if (filter.rating !== undefined) where.push(`rating = ${params.add(filter.rating)}`);
+  // The IS NOT NULL conditions let the planner use the partial GIN indexes.
+  if (filter.tag !== undefined) where.push(`tags IS NOT NULL AND tags @> ARRAY[${params.add(filter.tag)}::text]`);
+  if (filter.search !== undefined && filter.search.length > 0) {
+    where.push(`search IS NOT NULL AND search @@ ${params.add(toTsquery(filter.search))}::tsquery`);
+  }
+  return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+export async function getEvent(db: pg.Pool, seq: number): Promise<EventRow | undefined> {
+  const { rows } = await db.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`, [seq]);
+  return rows[0] ? toEventRow(rows[0]) : undefined;
+}
+
+/** One page of matching events, newest first, strictly before `before` (a seq) when given. */
+export async function listEvents(db: pg.Pool, filter: EventFilter, page: { before?: number; limit: number }): Promise<EventPage> {
+  const params = new Params();
+  const where = await whereOf(db, filter, page.before, params);
+  const { rows } = await db.query<RawEvent>(
+    `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ${params.add(page.limit + 1)}`,
+    params.values,
+  );
+  const events = rows.slice(0, page.limit).map(toEventRow);
+  return { rows: events, next: rows.length > page.limit ? events.at(-1)!.seq : null };
+}
+
+export async function conversation(db: pg.Pool, uuid: string): Promise<EventRow[]> {
+  const { rows } = await db.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE conversation_uuid = $1 ORDER BY seq`, [uuid]);
+  return rows.map(toEventRow);
+}
+
+export async function deleteEvent(db: pg.Pool, seq: number): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM events WHERE seq = $1', [seq]);
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Erases a visitor: every event carrying the key (an email or a visitor UUID) or an identifier seen beside it on
+ * those events (the UUIDs of an email, the emails of a UUID), and the rejected bodies that mention any of them; in one
+ * transaction.
+ */
+export async function deleteVisitor(db: pg.Pool, key: string): Promise<{ events: number; rejections: number }> {
+  return inTransaction(db, async (client) => {
+    const emails = new Set<string>();
+    const uuids = new Set<string>();
+    if (key.includes('@')) {
+      emails.add(key.toLowerCase());
+      const found = await client.query<{ id: string }>(
+        'SELECT DISTINCT visitor_uuid AS id FROM events WHERE visitor_email = $1 AND visitor_uuid IS NOT NULL',
+        [key.toLowerCase()],
+      );
+      for (const { id } of found.rows) uuids.add(id);
+    } else {
+      uuids.add(key);
+    }
+    const found = await client.query<{ id: string }>(
+      'SELECT DISTINCT visitor_email AS id FROM events WHERE visitor_uuid = ANY($1::text[]) AND visitor_email IS NOT NULL',
+      [[...uuids]],
+    );
+    for (const { id } of found.rows) emails.add(id);
+    const events = await client.query('DELETE FROM events WHERE visitor_email = ANY($1::text[]) OR visitor_uuid = ANY($2::text[])', [
+      [...emails],
+      [...uuids],
+    ]);
+    // Rejected bodies may not be valid UTF-8: searched as bytes, ASCII letters folded (as SQLite's lower() does). The
+    // escape encoding keeps ASCII as is and writes other bytes as \ooo, on both sides.
+    const identifiers = [...emails, ...uuids].map((id) => Buffer.from(id.toLowerCase(), 'utf8'));
+    const rejections = await client.query(
+      `DELETE FROM rejections r WHERE EXISTS (
+         SELECT 1 FROM unnest($1::bytea[]) AS id WHERE strpos(lower(encode(r.raw, 'escape')), encode(id, 'escape')) > 0
+       )`,
+      [identifiers],
+    );
+    return { events: events.rowCount ?? 0, rejections: rejections.rowCount ?? 0 };
+  });
+}
+
+/** Deletes up to `batch` of the oldest events received before `cutoff`; returns how many went. */
+export async function deleteOlderThan(db: pg.Pool, cutoff: number, batch: number): Promise<number> {
+  const bound = await seqBoundAt(db, cutoff);
+  const { rowCount } = await db.query(
+    'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq < $1 AND received_at < $2 ORDER BY seq LIMIT $3)',
+    [bound, cutoff, batch],
+  );
+  return rowCount ?? 0;
+}

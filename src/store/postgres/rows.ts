@@ -1,0 +1,113 @@
+// Rows as PostgreSQL returns them, turned into the storage contract's objects; public ids exactly as on SQLite.
+import type { EventType } from '../../chatlio/index.js';
+import { sequenceIds } from '../ids.js';
+import type { Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
+
+const eventIds = sequenceIds('evt_');
+const deliveryIds = sequenceIds('dlv_');
+export const formatEventId = eventIds.format;
+export const parseEventId = eventIds.parse;
+export const formatDeliveryId = deliveryIds.format;
+export const parseDeliveryId = deliveryIds.parse;
+
+export const EVENT_COLUMNS = 'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
+
+export type RawEvent = {
+  seq: number;
+  type: EventType;
+  received_at: number;
+  raw: Buffer;
+  conversation_uuid: string | null;
+  visitor_uuid: string | null;
+  visitor_email: string | null;
+  visitor_name: string | null;
+  rating: 'up' | 'down' | null;
+};
+
+export function toEventRow(row: RawEvent): EventRow {
+  return {
+    seq: row.seq,
+    id: formatEventId(row.seq),
+    type: row.type,
+    receivedAt: row.received_at,
+    raw: row.raw,
+    conversationUUID: row.conversation_uuid,
+    visitorUUID: row.visitor_uuid,
+    visitorEmail: row.visitor_email,
+    visitorName: row.visitor_name,
+    rating: row.rating,
+  };
+}
+
+export const DELIVERY_COLUMNS =
+  'id, event_seq, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
+
+export type RawDelivery = {
+  id: number;
+  event_seq: number;
+  handler: string;
+  status: DeliveryStatus;
+  attempts: number;
+  due_at: number | null;
+  created_at: number;
+  updated_at: number;
+  manual: boolean;
+  last_error: string | null;
+  last_status_code: number | null;
+  external_id: string | null;
+  state: string | null;
+  cancelled_by: number | null;
+};
+
+export function toDelivery(row: RawDelivery): Delivery {
+  return {
+    id: formatDeliveryId(row.id),
+    seq: row.id,
+    eventId: formatEventId(row.event_seq),
+    eventSeq: row.event_seq,
+    handler: row.handler,
+    status: row.status,
+    attempts: row.attempts,
+    dueAt: row.due_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    manual: row.manual,
+    lastError: row.last_error,
+    lastStatusCode: row.last_status_code,
+    externalId: row.external_id,
+    state: row.state === null ? undefined : (JSON.parse(row.state) as unknown),
+    cancelledBy: row.cancelled_by === null ? null : formatEventId(row.cancelled_by),
+  };
+}
+
+export type RawAttempt = {
+  attempt: number;
+  started_at: number;
+  duration_ms: number | null;
+  outcome: AttemptOutcome | null;
+  status_code: number | null;
+  error: string | null;
+  response: string | null;
+};
+
+export function toAttempt(row: RawAttempt): Attempt {
+  return {
+    attempt: row.attempt,
+    startedAt: row.started_at,
+    durationMs: row.duration_ms,
+    outcome: row.outcome,
+    statusCode: row.status_code,
+    error: row.error,
+    response: row.response,
+  };
+}
+
+export type RawRejection = { id: number; type: EventType; received_at: number; raw: Buffer; errors: string };
+
+export const toRejection = (row: RawRejection): RejectionRow => ({
+  id: row.id,
+  type: row.type,
+  receivedAt: row.received_at,
+  raw: row.raw,
+  errors: JSON.parse(row.errors) as FieldError[],
+});

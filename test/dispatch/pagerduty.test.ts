@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { startSink, type Sink } from '../helpers/sink.js';
+import { pagerdutyAnswer } from '../helpers/pagerduty.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const ROUTING_KEY = 'R0UTINGKEY0123456789abcdef012345';
+
+async function pagerduty(respond: Sink['respond'] = pagerdutyAnswer): Promise<Sink> {
+  const started = await startSink(respond);
+  cleanups.push(started.close);
+  return started;
+}
+
+async function relay(handlers: unknown[]): Promise<DispatchApp> {
+  const app = await createDispatchApp({ retry: { schedule: ['50ms', '50ms'], jitter: 0 }, handlers });
+  cleanups.push(app.close);
+  return app;
+}
+
+const bodies = (remote: Sink) => remote.requests.map((request) => JSON.parse(request.body.toString()) as Record<string, unknown>);
+
+describe('pagerduty handler', () => {
+  it('triggers with the documented body keyed by conversation, and a later resolve names the same key', async () => {
+    const remote = await pagerduty();
+    const app = await relay([
+      { name: 'page', type: 'pagerduty', events: ['unanswered'], options: { routingKey: ROUTING_KEY, baseUrl: remote.url, severity: 'critical' } },
+      { name: 'unpage', type: 'pagerduty', events: ['transcript'], options: { routingKey: ROUTING_KEY, baseUrl: remote.url, action: 'resolve' } },
+    ]);
+    const unanswered = payload('unanswered');
+    const [triggered] = await app.settled(await app.post('unanswered', unanswered));
+    const [resolved] = await app.settled(await app.post('transcript', payload('transcript', { conversationUUID: unanswered.conversationUUID })));
+    const key = `chatlio-${String(unanswered.conversationUUID)}`;
+    expect(triggered).toMatchObject({ status: 'succeeded', lastStatusCode: 202, externalId: key });
+    expect(resolved).toMatchObject({ status: 'succeeded', lastStatusCode: 202, externalId: key });
+    const [trigger, resolve] = bodies(remote);
+    expect(trigger).toMatchObject({
+      routing_key: ROUTING_KEY,
+      event_action: 'trigger',
+      dedup_key: key,
+      payload: {
+        summary: 'Nobody has answered united-states-27 on http://yoursite.com/signup yet: Hi, I am having trouble signing up',
+        source: 'chatlio-relay',
+        severity: 'critical',
+        class: 'unanswered',
+        custom_details: { visitor: 'united-states-27', page: 'http://yoursite.com/signup', message: 'Hi, I am having trouble signing up' },
+      },
+    });
+    expect(resolve).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: key });
+  });
+
+  it('retries a 429 and makes a 400 dead at once', async () => {
+    const limited = await pagerduty((request, index) => (index === 0 ? { status: 429, headers: { 'retry-after': '0' } } : pagerdutyAnswer(request)));
+    const app = await relay([{ name: 'page', type: 'pagerduty', events: ['unanswered'], options: { routingKey: ROUTING_KEY, baseUrl: limited.url } }]);
+    const [retried] = await app.settled(await app.post('unanswered', payload('unanswered')));
+    expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
+
+    const refusing = await pagerduty(() => ({ status: 400, body: '{"status":"invalid event","message":"Event object is invalid"}' }));
+    const other = await relay([{ name: 'page', type: 'pagerduty', events: ['unanswered'], options: { routingKey: ROUTING_KEY, baseUrl: refusing.url } }]);
+    const [dead] = await other.settled(await other.post('unanswered', payload('unanswered')));
+    expect(dead).toMatchObject({ status: 'dead', attempts: 1, lastStatusCode: 400 });
+  });
+
+  it('gives a trigger without a conversation a key of its own, and refuses to resolve one without calling PagerDuty', async () => {
+    const remote = await pagerduty();
+    const app = await relay([
+      { name: 'page', type: 'pagerduty', events: ['offline-message'], options: { routingKey: ROUTING_KEY, baseUrl: remote.url } },
+      { name: 'unpage', type: 'pagerduty', events: ['offline-message'], options: { routingKey: ROUTING_KEY, baseUrl: remote.url, action: 'resolve' } },
+    ]);
+    const id = await app.post('offline-message', payload('offline-message'));
+    const deliveries = await app.settled(id);
+    expect(deliveries.find((d) => d.handler === 'page')).toMatchObject({ status: 'succeeded', externalId: `chatlio-event-${id}` });
+    expect(deliveries.find((d) => d.handler === 'unpage')).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(deliveries.find((d) => d.handler === 'unpage')!.lastError).toContain('no conversationUUID');
+    expect(bodies(remote).map((body) => body.event_action)).toEqual(['trigger']);
+  });
+});

@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { startSink, type Sink } from '../helpers/sink.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function sink(respond?: Sink['respond']): Promise<Sink> {
+  const started = await startSink(respond);
+  cleanups.push(started.close);
+  return started;
+}
+
+async function relay(handlers: unknown[]): Promise<DispatchApp> {
+  const app = await createDispatchApp({ retry: { schedule: ['50ms', '50ms'], jitter: 0 }, handlers });
+  cleanups.push(app.close);
+  return app;
+}
+
+const json = (remote: Sink, index = 0) => JSON.parse(remote.requests[index]!.body.toString()) as Record<string, unknown>;
+
+/** What a visitor might type to format, link or ping in a chat app. */
+const HOSTILE = 'Hi **bold** [click](https://evil.test) <at>General</at> <@123> @everyone\n# Big\n> quoted';
+
+type Element = { type: string; inlines?: Array<Record<string, unknown>>; [key: string]: unknown };
+
+describe('teams handler', () => {
+  it('posts an Adaptive Card whose every text is a literal TextRun, so visitor text cannot format or mention', async () => {
+    const remote = await sink(() => ({ status: 202, body: '' }));
+    const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: `${remote.url}/workflows/run` } }]);
+    await app.settled(await app.post('conversation-started', payload('conversation-started', { message: HOSTILE })));
+    const body = json(remote);
+    expect(body.type).toBe('message');
+    const [attachment] = body.attachments as Array<Record<string, unknown>>;
+    expect(attachment).toMatchObject({ contentType: 'application/vnd.microsoft.card.adaptive' });
+    const card = attachment!.content as { type: string; version: string; body: Element[]; msteams?: unknown };
+    expect(card).toMatchObject({ type: 'AdaptiveCard', version: '1.4' });
+    // No mention entities, and no element that renders markdown (TextBlock, FactSet): only RichTextBlocks of TextRuns.
+    expect(card.msteams).toBeUndefined();
+    expect(new Set(card.body.map((element) => element.type))).toEqual(new Set(['RichTextBlock']));
+    const runs = card.body.flatMap((element) => element.inlines!);
+    expect(new Set(runs.map((run) => run.type))).toEqual(new Set(['TextRun']));
+    const texts = runs.map((run) => run.text as string);
+    expect(texts[0]).toBe('New chat from united-states-27');
+    expect(texts).toEqual(expect.arrayContaining(['Page: ', 'http://yoursite.com/signup', 'Hi **bold** [click](https://evil.test) <at>General</at> <@123> @everyone', '# Big', '> quoted']));
+  });
+
+  it('shows a transcript’s first messages with who said them, and a button to the Slack archive', async () => {
+    const remote = await sink(() => ({ status: 202, body: '' }));
+    const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: remote.url, title: { transcript: 'Done: {{who}}' } } }]);
+    await app.settled(await app.post('transcript', payload('transcript')));
+    const card = (json(remote).attachments as Array<{ content: { body: Element[]; actions: unknown[] } }>)[0]!.content;
+    const texts = card.body.flatMap((element) => element.inlines!.map((run) => run.text));
+    expect(texts[0]).toBe('Done: costa-mesa-california-us-133');
+    expect(texts).toEqual(expect.arrayContaining(['Visitor: Hi! I love your webhooks!', 'Some O.: Great, thanks for letting us know!', 'Some One']));
+    expect(card.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open in Slack', url: 'https://yourcompany.slack.com/archives/cl-tiger128' }]);
+  });
+
+  it('reads the status a legacy connector hides in a 200 answer: a 429 in the text is retried, a 413 is dead', async () => {
+    const refusal = (status: number) => ({
+      status: 200,
+      body: `Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error ${status} with ContextId tcid=0,server=msgapi..`,
+    });
+    const limited = await sink((_request, index) => (index === 0 ? refusal(429) : { status: 200, body: '1' }));
+    const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: limited.url } }]);
+    const [retried] = await app.settled(await app.post('unanswered', payload('unanswered')));
+    expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((await app.ctx.storage.attempts(retried!.seq))[0]).toMatchObject({ statusCode: 429 });
+
+    const oversized = await sink(() => refusal(413));
+    const other = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: oversized.url } }]);
+    const [dead] = await other.settled(await other.post('unanswered', payload('unanswered')));
+    expect(dead).toMatchObject({ status: 'dead', attempts: 1, lastStatusCode: 413 });
+  });
+});
+
+/** Discord's documented embed limits; the problems with a message, or []. */
+function discordProblems(body: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const embeds = (body.embeds as Array<Record<string, unknown>> | undefined) ?? [];
+  if (!body.content && embeds.length === 0) problems.push('content or embeds is required');
+  if (typeof body.content === 'string' && body.content.length > 2000) problems.push('content is over 2000 characters');
+  if (embeds.length > 10) problems.push('more than 10 embeds');
+  let total = 0;
+  for (const embed of embeds) {
+    const title = (embed.title as string | undefined) ?? '';
+    const description = (embed.description as string | undefined) ?? '';
+    const fields = (embed.fields as Array<{ name: string; value: string }> | undefined) ?? [];
+    if (title.length > 256) problems.push('title over 256');
+    if (description.length > 4096) problems.push('description over 4096');
+    if (fields.length > 25) problems.push('more than 25 fields');
+    for (const field of fields) {
+      if (!field.name || field.name.length > 256) problems.push('field name empty or over 256');
+      if (!field.value || field.value.length > 1024) problems.push('field value empty or over 1024');
+    }
+    total += title.length + description.length + fields.reduce((sum, field) => sum + field.name.length + field.value.length, 0);
+  }
+  if (total > 6000) problems.push('embeds over 6000 characters in all');
+  return problems;
+}
+
+describe('discord handler', () => {
+  it('posts an embed that pings nobody and shows visitor markup and mentions as typed', async () => {
+    const remote = await sink((request) =>
+      discordProblems(JSON.parse(request.body.toString()) as Record<string, unknown>).length === 0 ? { status: 204, body: '' } : { status: 400 },
+    );
+    const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: `${remote.url}/api/webhooks/1/tok`, username: 'Chatlio' } }]);
+    const [delivery] = await app.settled(await app.post('unanswered', payload('unanswered', { message: HOSTILE })));
+    expect(delivery).toMatchObject({ status: 'succeeded', lastStatusCode: 204 });
+    const body = json(remote);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+    expect(body.username).toBe('Chatlio');
+    const [embed] = body.embeds as Array<Record<string, unknown>>;
+    expect(embed).toMatchObject({ title: 'Nobody has answered united-states-27', color: 0xdc2626 });
+    expect(embed!.description).toBe(
+      '> Hi \\*\\*bold\\*\\* \\[click\\](https://evil.test) \\<at>General\\</at> \\<@123> @\u200beveryone\n> \\# Big\n> \\> quoted',
+    );
+    expect(embed!.fields).toEqual([
+      { name: 'Visitor', value: 'united-states-27', inline: true },
+      { name: 'Page', value: 'http://yoursite.com/signup', inline: true },
+      { name: 'Location', value: 'Los Angeles, California, United States', inline: true },
+    ]);
+  });
+
+  it('keeps a long transcript within Discord’s limits and links the title to the Slack archive', async () => {
+    const remote = await sink((request) =>
+      discordProblems(JSON.parse(request.body.toString()) as Record<string, unknown>).length === 0 ? { status: 204, body: '' } : { status: 400 },
+    );
+    const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: remote.url } }]);
+    const messages = Array.from({ length: 40 }, (_, index) => ({ text: `${'*'.repeat(400)} line ${index}`, isVisitorMsg: index % 2 === 0, username: 'agent' }));
+    const [delivery] = await app.settled(await app.post('transcript', payload('transcript', { messages, agentName: '@everyone '.repeat(200) })));
+    expect(delivery).toMatchObject({ status: 'succeeded' });
+    const [embed] = json(remote).embeds as Array<Record<string, unknown>>;
+    expect(embed!.url).toBe('https://yourcompany.slack.com/archives/cl-tiger128');
+    expect(embed!.description).toMatch(/… 35 more$/);
+  });
+
+  it('retries a 429 after Discord’s Retry-After', async () => {
+    const remote = await sink((_request, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '0' }, body: '{"message":"You are being rate limited.","retry_after":0.01,"global":false}' } : { status: 204, body: '' },
+    );
+    const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: remote.url } }]);
+    const [delivery] = await app.settled(await app.post('feedback', payload('feedback', {}, 'rating-fields')));
+    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((json(remote, 1).embeds as Array<{ description: string }>)[0]!.description).toBe('> Took too long to get an answer.');
+  });
+});
