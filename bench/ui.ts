@@ -61,7 +61,6 @@ async function main(): Promise<void> {
       ['inbox, type + rating', '/ui?type=transcript&rating=down'],
       ['inbox, full-text search', '/ui?q=refund'],
       ['inbox, page 100 deep', ''],
-      ['stats, 30 days', '/ui/stats'],
     ];
     // A page key from far down the list, as "Older" links give.
     const deep = /href="\/ui\?before=(\d+)"/.exec((await load('/ui')).body.toString())?.[1];
