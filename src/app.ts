@@ -16,6 +16,8 @@ import { rejectionRoutes } from './api/rejections.js';
 import { statsRoutes } from './api/stats.js';
 import { visitorRoutes } from './api/visitors.js';
 import { registerOpenApi } from './openapi.js';
+import { uiRoutes } from './ui/plugin.js';
+import { ingestEvent } from './ingest/pipeline.js';
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const connections = connectionHandling(ctx.config);
@@ -54,5 +56,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     },
     { prefix: '/api' },
   );
+  // The web inbox at /ui (and / redirecting there): the same storage, behind a session cookie that /api ignores.
+  await app.register(uiRoutes, { storage: ctx.storage, apiToken: ctx.tokens.api, dispatch: ctx.dispatch, ingest: (event) => ingestEvent(ctx, event) });
   return app;
 }

@@ -167,6 +167,21 @@ export type Backlog = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Web inbox sessions
+
+/** A signed-in browser: only the sha256 of its cookie's id is stored, so a database copy opens no session. */
+export type UiSession = {
+  /** sha256 of the random session id in the cookie, hex. */
+  idHash: string;
+  /** The per-session token every form posts back. */
+  csrfToken: string;
+  /** sha256 of the API token the session was opened with: rotating the token ends every session. */
+  tokenFingerprint: string;
+  createdAt: number;
+  expiresAt: number;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
 // The contract
 
 export interface Storage {
@@ -228,6 +243,15 @@ export interface Storage {
   /** Bulk redelivery: every delivery in `status` (of `handler`, of events received in [since, until) when given); returns how many. */
   redeliverAll(filter: { status: DeliveryStatus; handler?: string; since?: number; until?: number }, now?: number): Promise<number>;
   backlog(): Promise<Backlog>;
+
+  // Web inbox sessions
+  /** Stores a new session, and drops the expired ones while at it. */
+  createSession(session: UiSession): Promise<void>;
+  /** The session while it has not expired at `now`; undefined otherwise. */
+  getSession(idHash: string, now?: number): Promise<UiSession | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+  /** Signs every browser out; returns how many sessions ended. */
+  deleteAllSessions(): Promise<number>;
 
   // Operations
   /** A real durable write; throws when the database cannot take one. */

@@ -13,6 +13,7 @@ import type {
   NewEvent,
   Range,
   Storage,
+  UiSession,
 } from '../storage.js';
 import { clientConfig, connectClient, LOCK_SPACE, migrate, type ConnectionOptions } from './connection.js';
 import { DUE_CHANNEL, IngestBatcher } from './ingest.js';
@@ -21,6 +22,7 @@ import { parseDeliveryId, parseEventId } from './rows.js';
 import * as events from './events.js';
 import * as stats from './stats.js';
 import * as deliveries from './deliveries.js';
+import * as sessions from './sessions.js';
 
 export { PostgresSchemaTooNewError, PostgresUnavailableError } from './errors.js';
 
@@ -117,6 +119,19 @@ export class PostgresStorage implements Storage {
   }
   removeRejection(id: number) {
     return stats.removeRejection(this.pool, id);
+  }
+
+  createSession(session: UiSession) {
+    return sessions.createSession(this.pool, session);
+  }
+  getSession(idHash: string, now = Date.now()) {
+    return sessions.getSession(this.pool, idHash, now);
+  }
+  deleteSession(idHash: string) {
+    return sessions.deleteSession(this.pool, idHash);
+  }
+  deleteAllSessions() {
+    return sessions.deleteAllSessions(this.pool);
   }
 
   claimDue(request: ClaimRequest, now = Date.now()) {

@@ -22,6 +22,7 @@ import { rejectionStore } from './rejections.js';
 import { statsStore } from './stats.js';
 import { deliveryStore } from './deliveries.js';
 import { backupTo } from './backup.js';
+import { sessionStore } from './sessions.js';
 
 export { DB_FILE, SchemaTooNewError } from './db.js';
 
@@ -63,6 +64,7 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
   const rejections = rejectionStore(db, { max: options.rejectionsMax });
   const stats = statsStore(db, queries);
   const deliveries = deliveryStore(db);
+  const sessions = sessionStore(db);
 
   /** The event, its full-text and first-response rows, and its planned deliveries and cancellations. */
   const writeEvent = (event: NewEvent, now: number): IngestResult => {
@@ -198,6 +200,20 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
     },
     async backlog() {
       return deliveries.backlog();
+    },
+
+    // Sign-in and sign-out are rare and small: their own short transactions, not the ingest group commit.
+    async createSession(session) {
+      immediate(() => sessions.create(session));
+    },
+    async getSession(idHash, now = Date.now()) {
+      return sessions.get(idHash, now);
+    },
+    async deleteSession(idHash) {
+      immediate(() => sessions.delete(idHash));
+    },
+    async deleteAllSessions() {
+      return immediate(() => sessions.deleteAll());
     },
 
     async probeWrite(now = Date.now()) {

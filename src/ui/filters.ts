@@ -1,0 +1,73 @@
+// The inbox's filters as they travel in the URL (so a view can be bookmarked or pasted), read into a storage filter.
+import { EVENT_TYPES, isEventType, type EventType } from '../chatlio/index.js';
+import { normaliseTag } from '../chatlio/searchable.js';
+import { parseSearchQuery, SearchQueryError } from '../store/search-terms.js';
+import type { EventFilter } from '../store/storage.js';
+
+export type Query = Record<string, string | string[] | undefined>;
+
+/** The form's values, as typed: what the filter form shows again. */
+export type FilterForm = { type: EventType | ''; rating: 'up' | 'down' | ''; tag: string; q: string; visitor: string; from: string; to: string };
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** One value of a parameter: the first when repeated, "" when absent. */
+export function param(query: Query, name: string): string {
+  const value = query[name];
+  return (Array.isArray(value) ? value[0] : value)?.trim() ?? '';
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A yyyy-mm-dd from a date input, as Unix ms at midnight UTC; undefined when empty or not a real date. */
+export function parseDay(value: string): number | undefined {
+  if (!DATE.test(value)) return undefined;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value) ? ms : undefined;
+}
+
+export function readFilters(query: Query): { form: FilterForm; filter: EventFilter; errors: string[] } {
+  const errors: string[] = [];
+  const type = param(query, 'type');
+  const rating = param(query, 'rating');
+  const form: FilterForm = {
+    type: isEventType(type) ? type : '',
+    rating: rating === 'up' || rating === 'down' ? rating : '',
+    tag: param(query, 'tag').slice(0, 200),
+    q: param(query, 'q').slice(0, 500),
+    visitor: param(query, 'visitor').slice(0, 320),
+    from: param(query, 'from'),
+    to: param(query, 'to'),
+  };
+  if (type !== '' && form.type === '') errors.push(`type must be one of ${EVENT_TYPES.join(', ')}`);
+  if (rating !== '' && form.rating === '') errors.push('rating must be up or down');
+  const filter: EventFilter = {};
+  if (form.type) filter.types = [form.type];
+  if (form.rating) filter.rating = form.rating;
+  if (form.tag) filter.tag = normaliseTag(form.tag);
+  if (form.visitor) filter.visitor = form.visitor;
+  if (form.q) {
+    try {
+      filter.search = parseSearchQuery(form.q);
+    } catch (error) {
+      if (!(error instanceof SearchQueryError)) throw error;
+      errors.push(`search: ${error.message.replace(/^q /, '')}`);
+    }
+  }
+  for (const [name, bound] of [['from', 'since'], ['to', 'until']] as const) {
+    if (form[name] === '') continue;
+    const day = parseDay(form[name]);
+    if (day === undefined) errors.push(`${name} must be a date (yyyy-mm-dd)`);
+    // "to" is the last day shown, so the bound is the midnight after it.
+    else filter[bound] = bound === 'until' ? day + DAY_MS : day;
+  }
+  return { form, filter, errors };
+}
+
+/** The query string of a form, without its empty fields, plus extra parameters. */
+export function filterQuery(form: Partial<FilterForm>, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries({ ...form, ...extra })) if (value) params.set(name, value);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
