@@ -19,7 +19,9 @@ import { CliError, parseCommandArgs, usageError, type Command } from './command.
 const DB_FILE = 'chatlio-relay.sqlite';
 const DEFAULT_DATA_DIR = './data';
 const DEFAULT_BATCH = 2_000;
-const CHECKSUM_PAGE = 1_000;
+const CHECKSUM_PAGE = 5_000;
+// A batch also ends past this many bytes of bodies, as ingest's do: bodies may be up to BODY_LIMIT each.
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 // A non-terminal gets a progress line every this many batches, plus one when each table starts and ends.
 const PROGRESS_LINE_BATCHES = 10;
 
@@ -263,13 +265,13 @@ class SourceReader {
       `SELECT a.id, a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.outcome, a.status_code, a.error, a.response, d.status AS delivery_status
        FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.id > ? ORDER BY a.id LIMIT ?`,
     );
-    this.rejectionsAfter = db.prepare<[number, number], Record<string, unknown>>(
+    this.rejectionsAfter = db.prepare<[number, number], { id: number; type: string; received_at: number; raw: Buffer; errors: string }>(
       'SELECT id, type, received_at, raw, errors FROM rejections WHERE id > ? ORDER BY id LIMIT ?',
     );
   }
 
   events = (after: number): Array<target.ImportEvent & { key: number }> =>
-    this.eventsAfter.all(after, this.batchSize).map((row) => {
+    takeBatch(this.eventsAfter.iterate(after, this.batchSize)).map((row) => {
       const searchable = searchableOfRaw(row.type, row.raw);
       return {
         key: row.seq,
@@ -332,14 +334,26 @@ class SourceReader {
     });
 
   rejections = (after: number): Array<target.ImportRejection & { key: number }> =>
-    this.rejectionsAfter.all(after, this.batchSize).map((row) => ({
-      key: row.id as number,
-      id: row.id as number,
-      type: row.type as string,
-      receivedAt: row.received_at as number,
-      raw: row.raw as Buffer,
-      errors: row.errors as string,
+    takeBatch(this.rejectionsAfter.iterate(after, this.batchSize)).map((row) => ({
+      key: row.id,
+      id: row.id,
+      type: row.type,
+      receivedAt: row.received_at,
+      raw: row.raw,
+      errors: row.errors,
     }));
+}
+
+/** Rows until the batch holds MAX_BATCH_BYTES of bodies (at least one row), so a batch of large bodies stays bounded. */
+function takeBatch<R extends { raw: Buffer }>(rows: IterableIterator<R>): R[] {
+  const batch: R[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    batch.push(row);
+    bytes += row.raw.length;
+    if (bytes >= MAX_BATCH_BYTES) break;
+  }
+  return batch;
 }
 
 /**
@@ -360,31 +374,28 @@ function searchableOfRaw(type: string, raw: Buffer): Searchable {
   return stored ? searchableOf(type, stored.payload as Payload) : { text: '', tags: [] };
 }
 
-/** sha256 over every event's seq, length and raw bytes in seq order; the same framing on both sides. */
-function frame(hash: Hash, seq: number, raw: Buffer): void {
+/** The checksum: sha256 over every event's seq, length and sha256 of its raw body, in seq order; the same framing on both sides. */
+function frame(hash: Hash, seq: number, length: number, digest: Buffer): void {
   const header = Buffer.alloc(12);
   header.writeBigUInt64BE(BigInt(seq));
-  header.writeUInt32BE(raw.length, 8);
-  hash.update(header).update(raw);
+  header.writeUInt32BE(length, 8);
+  hash.update(header).update(digest);
 }
 
 function sourceChecksum(source: Database.Database): string {
   const hash = createHash('sha256');
-  const page = source.prepare<[number, number], { seq: number; raw: Buffer }>('SELECT seq, raw FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-  for (let after = 0; ; ) {
-    const rows = page.all(after, CHECKSUM_PAGE);
-    if (rows.length === 0) return hash.digest('hex');
-    for (const row of rows) frame(hash, row.seq, row.raw);
-    after = rows.at(-1)!.seq;
-  }
+  // Row by row within the copy's read transaction: one body in memory at a time.
+  const rows = source.prepare<[], { seq: number; raw: Buffer }>('SELECT seq, raw FROM events ORDER BY seq').iterate();
+  for (const row of rows) frame(hash, row.seq, row.raw.length, createHash('sha256').update(row.raw).digest());
+  return hash.digest('hex');
 }
 
 async function targetChecksum(client: pg.ClientBase): Promise<string> {
   const hash = createHash('sha256');
   for (let after = 0; ; ) {
-    const rows = await target.rawBodiesAfter(client, after, CHECKSUM_PAGE);
+    const rows = await target.rawDigestsAfter(client, after, CHECKSUM_PAGE);
     if (rows.length === 0) return hash.digest('hex');
-    for (const row of rows) frame(hash, row.seq, row.raw);
+    for (const row of rows) frame(hash, row.seq, row.length, row.digest);
     after = rows.at(-1)!.seq;
   }
 }

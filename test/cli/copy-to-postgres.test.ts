@@ -173,6 +173,17 @@ describe('chatlio-relay copy-to-postgres', () => {
     expect(await count(url, 'delivery_attempts')).toBe(source.attempts);
   });
 
+  it('exits 1 naming the difference when a copied body no longer matches the SQLite file', async () => {
+    const url = await database();
+    expect((await runCli(['copy-to-postgres', '--from', sqliteFile, '--to', url], {}, 60_000)).code).toBe(0);
+    await query(url, "UPDATE events SET raw = raw || '\\x20'::bytea WHERE seq = (SELECT max(seq) FROM events)");
+
+    // Run again: nothing is left to copy, and the verification finds the changed body.
+    const result = await runCli(['copy-to-postgres', '--from', sqliteFile, '--to', url], {}, 60_000);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^copy to .* NOT verified: raw bodies differ \(sha256 [0-9a-f]{16}… in SQLite, [0-9a-f]{16}… in PostgreSQL\)\n$/);
+  });
+
   it('refuses a database that holds a copy of another SQLite file, and leaves it as it was', async () => {
     const url = await database();
     expect((await runCli(['copy-to-postgres', '--from', sqliteFile, '--to', url], {}, 60_000)).code).toBe(0);

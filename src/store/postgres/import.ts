@@ -209,9 +209,15 @@ export async function advanceSequences(client: pg.ClientBase, highest: { events:
   }
 }
 
-/** Events' raw bodies in seq order, a page at a time, for the checksum. */
-export async function rawBodiesAfter(client: pg.ClientBase, after: number, limit: number): Promise<Array<{ seq: number; raw: Buffer }>> {
-  const { rows } = await client.query<{ seq: number; raw: Buffer }>('SELECT seq, raw FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [after, limit]);
+/**
+ * Each event's length and sha256 of its raw body, hashed by the server, in seq order a page at a time: the checksum
+ * reads what PostgreSQL stored without sending every body back over the wire.
+ */
+export async function rawDigestsAfter(client: pg.ClientBase, after: number, limit: number): Promise<Array<{ seq: number; length: number; digest: Buffer }>> {
+  const { rows } = await client.query<{ seq: number; length: number; digest: Buffer }>(
+    'SELECT seq, length(raw) AS length, sha256(raw) AS digest FROM events WHERE seq > $1 ORDER BY seq LIMIT $2',
+    [after, limit],
+  );
   return rows;
 }
 
