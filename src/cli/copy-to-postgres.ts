@@ -39,10 +39,11 @@ Exits 0 when the copy is verified, 1 when it is not (or cannot be made), 2 when 
   --to <url>           postgres://user:password@host:5432/database (default: DATABASE_URL)
   --batch-size <n>     rows per transaction (default ${DEFAULT_BATCH})
 
-Interrupted? Run the same command again: it continues after the rows already copied. The
-SQLite file is opened read-only, so the relay may keep running, but rows copied earlier are
-not updated: stop the relay (or at least its traffic) for the final run. Deliveries that were
-running become pending, due at once. Progress goes to stderr, the result to stdout.
+Interrupted? Run the same command again: it continues after the rows already copied, and
+brings deliveries it left pending or failed up to date. The SQLite file is opened read-only,
+so the relay may keep running during a first pass; stop it, run the command again for the
+rest, then start the PostgreSQL replicas. Deliveries that were running become pending, due at
+once. Progress goes to stderr, the result to stdout.
 `,
   async run(args, env) {
     const parsed = parseCommandArgs(
@@ -159,6 +160,11 @@ async function copy(source: Database.Database, client: pg.Client, options: { bat
       copyTable(client, options.progress, { label, total: totals[table], copied: already[table], after: done[table] }, read, write);
     await copyOne('events', 'events', reader.events, target.importEvents);
     await copyOne('deliveries', 'deliveries', reader.deliveries, target.importDeliveries);
+    // A resumed copy brings the deliveries an earlier pass left unfinished up to date (attempted, succeeded, cancelled
+    // since), so copying live and again after stopping the relay never repeats a delivery that was done in between.
+    for (const ids of chunks(await target.unfinishedDeliveryIds(client), options.batchSize)) {
+      await target.inImportTransaction(client, () => target.refreshDeliveries(client, reader.deliveriesById(ids)));
+    }
     await copyOne('attempts', 'delivery_attempts', reader.attempts, target.importAttempts);
     await copyOne('rejections', 'rejections', reader.rejections, target.importRejections);
 
@@ -243,6 +249,7 @@ type EventSource = {
 class SourceReader {
   private readonly eventsAfter;
   private readonly deliveriesAfter;
+  private readonly deliveriesWithIds;
   private readonly attemptsAfter;
   private readonly rejectionsAfter;
 
@@ -256,10 +263,11 @@ class SourceReader {
       `SELECT e.seq, e.type, e.received_at, e.body_sha256, e.raw, e.conversation_uuid, e.visitor_uuid, e.visitor_email, e.visitor_name, e.rating, f.seconds
        FROM events e LEFT JOIN transcript_first_response f ON f.seq = e.seq WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
     );
-    this.deliveriesAfter = db.prepare<[number, number], Record<string, unknown>>(
-      `SELECT id, event_seq, handler, status, attempts, due_at, created_at, updated_at, conversation_uuid, manual, last_error, last_status_code,
-         external_id, state, cancelled_by
-       FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`,
+    const deliveryColumns = `id, event_seq, handler, status, attempts, due_at, created_at, updated_at, conversation_uuid, manual, last_error,
+      last_status_code, external_id, state, cancelled_by`;
+    this.deliveriesAfter = db.prepare<[number, number], Record<string, unknown>>(`SELECT ${deliveryColumns} FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`);
+    this.deliveriesWithIds = db.prepare<[string], Record<string, unknown>>(
+      `SELECT ${deliveryColumns} FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`,
     );
     this.attemptsAfter = db.prepare<[number, number], Record<string, unknown>>(
       `SELECT a.id, a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.outcome, a.status_code, a.error, a.response, d.status AS delivery_status
@@ -291,30 +299,34 @@ class SourceReader {
       };
     });
 
-  deliveries = (after: number): Array<target.ImportDelivery & { key: number }> =>
-    this.deliveriesAfter.all(after, this.batchSize).map((row) => {
-      // Nothing runs in a database nobody serves yet: a delivery that was running is tried again at once (its open
-      // attempt is marked interrupted below), as the SQLite server does for what a dead process left running.
-      const running = row.status === 'running';
-      return {
-        key: row.id as number,
-        id: row.id as number,
-        eventSeq: row.event_seq as number,
-        handler: row.handler as string,
-        status: running ? 'pending' : (row.status as string),
-        attempts: row.attempts as number,
-        dueAt: running ? this.now : (row.due_at as number | null),
-        createdAt: row.created_at as number,
-        updatedAt: row.updated_at as number,
-        conversationUUID: row.conversation_uuid as string | null,
-        manual: row.manual === 1,
-        lastError: running ? 'interrupted by the copy to PostgreSQL' : (row.last_error as string | null),
-        lastStatusCode: row.last_status_code as number | null,
-        externalId: row.external_id as string | null,
-        state: row.state as string | null,
-        cancelledBy: row.cancelled_by as number | null,
+  deliveries = (after: number): Array<target.ImportDelivery & { key: number }> => this.deliveriesAfter.all(after, this.batchSize).map(this.toDelivery);
+
+  deliveriesById = (ids: number[]): Array<target.ImportDelivery & { key: number }> =>
+    this.deliveriesWithIds.all(JSON.stringify(ids)).map(this.toDelivery);
+
+  private toDelivery = (row: Record<string, unknown>): target.ImportDelivery & { key: number } => {
+    // Nothing runs in a database nobody serves yet: a delivery that was running is tried again at once (its open
+    // attempt is marked interrupted below), as the SQLite server does for what a dead process left running.
+    const running = row.status === 'running';
+    return {
+      key: row.id as number,
+      id: row.id as number,
+      eventSeq: row.event_seq as number,
+      handler: row.handler as string,
+      status: running ? 'pending' : (row.status as string),
+      attempts: row.attempts as number,
+      dueAt: running ? this.now : (row.due_at as number | null),
+      createdAt: row.created_at as number,
+      updatedAt: row.updated_at as number,
+      conversationUUID: row.conversation_uuid as string | null,
+      manual: row.manual === 1,
+      lastError: running ? 'interrupted by the copy to PostgreSQL' : (row.last_error as string | null),
+      lastStatusCode: row.last_status_code as number | null,
+      externalId: row.external_id as string | null,
+      state: row.state as string | null,
+      cancelledBy: row.cancelled_by as number | null,
       };
-    });
+  };
 
   attempts = (after: number): Array<target.ImportAttempt & { key: number }> =>
     this.attemptsAfter.all(after, this.batchSize).map((row) => {
@@ -342,6 +354,12 @@ class SourceReader {
       raw: row.raw,
       errors: row.errors,
     }));
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
 }
 
 /** Rows until the batch holds MAX_BATCH_BYTES of bodies (at least one row), so a batch of large bodies stays bounded. */

@@ -173,6 +173,26 @@ describe('chatlio-relay copy-to-postgres', () => {
     expect(await count(url, 'delivery_attempts')).toBe(source.attempts);
   });
 
+  it('on a second run after the relay moved on, brings unfinished deliveries up to date and copies what is new', async () => {
+    const url = await database();
+    // A copy of the file stands for the live database: the first pass copies it, then the relay works on.
+    const live = join(tempDir('chatlio-relay-copy-live-'), 'chatlio-relay.sqlite');
+    copyFileSync(sqliteFile, live);
+    expect((await runCli(['copy-to-postgres', '--from', live, '--to', url], {}, 60_000)).code).toBe(0);
+    const failed = sqliteRows<{ id: number }>("SELECT id FROM deliveries WHERE status = 'failed' ORDER BY id")[0]!.id;
+    const db = new Database(live);
+    // What the worker would write on a successful retry: the delivery and its new attempt.
+    db.prepare("UPDATE deliveries SET status = 'succeeded', attempts = attempts + 1, due_at = NULL, last_status_code = 200 WHERE id = ?").run(failed);
+    db.prepare("INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code) VALUES (?, 2, 1, 5, 'succeeded', 200)").run(failed);
+    db.close();
+
+    const second = await runCli(['copy-to-postgres', '--from', live, '--to', url], {}, 60_000);
+    expect(second.code, second.stderr + second.stdout).toBe(0);
+    const [row] = await query<{ status: string; attempts: number; due_at: string | null }>(url, 'SELECT status, attempts, due_at FROM deliveries WHERE id = $1', [failed]);
+    expect(row).toEqual({ status: 'succeeded', attempts: 2, due_at: null });
+    expect(await count(url, 'delivery_attempts')).toBe(source.attempts + 1);
+  });
+
   it('exits 1 naming the difference when a copied body no longer matches the SQLite file', async () => {
     const url = await database();
     expect((await runCli(['copy-to-postgres', '--from', sqliteFile, '--to', url], {}, 60_000)).code).toBe(0);

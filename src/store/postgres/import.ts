@@ -167,6 +167,37 @@ export async function importDeliveries(client: pg.ClientBase, deliveries: Import
   );
 }
 
+/** Deliveries a copy left waiting (pending or failed): the ones whose state may have moved on in the source since. */
+export async function unfinishedDeliveryIds(client: pg.ClientBase): Promise<number[]> {
+  const { rows } = await client.query<{ id: number }>("SELECT id FROM deliveries WHERE status IN ('pending', 'failed') ORDER BY id");
+  return rows.map((row) => row.id);
+}
+
+/** Overwrites copied deliveries with their current state in the source (same ids). */
+export async function refreshDeliveries(client: pg.ClientBase, deliveries: ImportDelivery[]): Promise<void> {
+  if (deliveries.length === 0) return;
+  await client.query(
+    `UPDATE deliveries d SET status = u.status, attempts = u.attempts, due_at = u.due_at, updated_at = u.updated_at, manual = u.manual,
+       last_error = u.last_error, last_status_code = u.last_status_code, external_id = u.external_id, state = u.state, cancelled_by = u.cancelled_by
+     FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::boolean[], $7::text[], $8::int[], $9::text[], $10::text[], $11::bigint[])
+       AS u(id, status, attempts, due_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by)
+     WHERE d.id = u.id`,
+    [
+      deliveries.map((d) => d.id),
+      deliveries.map((d) => d.status),
+      deliveries.map((d) => d.attempts),
+      deliveries.map((d) => d.dueAt),
+      deliveries.map((d) => d.updatedAt),
+      deliveries.map((d) => d.manual),
+      deliveries.map((d) => d.lastError),
+      deliveries.map((d) => d.lastStatusCode),
+      deliveries.map((d) => d.externalId),
+      deliveries.map((d) => d.state),
+      deliveries.map((d) => d.cancelledBy),
+    ],
+  );
+}
+
 export async function importAttempts(client: pg.ClientBase, attempts: ImportAttempt[]): Promise<void> {
   if (attempts.length === 0) return;
   await client.query(
