@@ -193,6 +193,32 @@ describe('chatlio-relay copy-to-postgres', () => {
     expect(await count(url, 'delivery_attempts')).toBe(source.attempts + 1);
   });
 
+  it('copies a delivery a stopped SQLite server left running as pending and due at once, its open attempt interrupted', async () => {
+    const url = await database();
+    const crashed = join(tempDir('chatlio-relay-copy-crashed-'), 'chatlio-relay.sqlite');
+    copyFileSync(sqliteFile, crashed);
+    // What a server killed mid-attempt leaves behind: a running delivery with an attempt that has no outcome.
+    const db = new Database(crashed);
+    const id = db.prepare<[], { id: number }>('SELECT max(id) AS id FROM deliveries').get()!.id;
+    db.prepare("UPDATE deliveries SET status = 'running', due_at = NULL, attempts = attempts + 1 WHERE id = ?").run(id);
+    db.prepare('INSERT INTO delivery_attempts (delivery_id, attempt, started_at) VALUES (?, 9, 1)').run(id);
+    db.close();
+
+    const before = Date.now();
+    const result = await runCli(['copy-to-postgres', '--from', crashed, '--to', url], {}, 60_000);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const [delivery] = await query<{ status: string; due_at: string; lease_until: Date | null; claim_token: string | null }>(
+      url,
+      'SELECT status, due_at, lease_until, claim_token FROM deliveries WHERE id = $1',
+      [id],
+    );
+    expect(delivery).toMatchObject({ status: 'pending', lease_until: null, claim_token: null });
+    expect(Number(delivery!.due_at)).toBeGreaterThanOrEqual(before);
+    expect(Number(delivery!.due_at)).toBeLessThanOrEqual(Date.now());
+    const attempts = await query<{ outcome: string | null }>(url, 'SELECT outcome FROM delivery_attempts WHERE delivery_id = $1 AND attempt = 9', [id]);
+    expect(attempts).toEqual([{ outcome: 'interrupted' }]);
+  });
+
   it('exits 1 naming the difference when a copied body no longer matches the SQLite file', async () => {
     const url = await database();
     expect((await runCli(['copy-to-postgres', '--from', sqliteFile, '--to', url], {}, 60_000)).code).toBe(0);
