@@ -103,13 +103,15 @@ function positiveInteger(value: string): number {
 }
 
 function openSource(file: string): Database.Database {
-  let db: Database.Database;
+  let db: Database.Database | undefined;
+  let tables: Set<string>;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5_000 });
+    tables = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name));
   } catch (error) {
+    db?.close();
     throw new CliError(`cannot open ${file}: ${(error as Error).message}`);
   }
-  const tables = new Set(db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) => row.name));
   const missing = ['events', 'deliveries', 'delivery_attempts', 'rejections', 'transcript_first_response'].filter((table) => !tables.has(table));
   if (missing.length > 0) {
     db.close();
@@ -184,9 +186,10 @@ async function copy(source: Database.Database, client: pg.Client, options: { bat
     const sourceSum = sourceChecksum(source);
     const targetSum = await targetChecksum(client);
     if (sourceSum !== targetSum) mismatches.push(`raw bodies differ (sha256 ${sourceSum.slice(0, 16)}… in SQLite, ${targetSum.slice(0, 16)}… in PostgreSQL)`);
-    options.progress.end();
     return { counts: totals, checksum: sourceSum, mismatches };
   } finally {
+    // A terminal's progress line is cleared before the result or an error is printed.
+    options.progress.end();
     source.exec('COMMIT');
   }
 }

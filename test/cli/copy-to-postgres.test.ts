@@ -260,6 +260,22 @@ describe('chatlio-relay copy-to-postgres', () => {
     expect(oneLineError(missing)).toBe('chatlio-relay copy-to-postgres: no PostgreSQL URL: pass --to or set DATABASE_URL');
   });
 
+  it('answers a --from that is not a chatlio-relay database with one line and exit code 1', async () => {
+    const notSqlite = join(tempDir('chatlio-relay-copy-text-'), 'notes.txt');
+    writeFileSync(notSqlite, 'not a database, just text that is long enough to have a header of its own');
+    const empty = join(tempDir('chatlio-relay-copy-empty-'), 'empty.sqlite');
+    const made = new Database(empty);
+    made.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY)');
+    made.close();
+    const url = 'postgres://relay@127.0.0.1:1/chatlio';
+    const text = await runCli(['copy-to-postgres', '--from', notSqlite, '--to', url]);
+    expect(text.code).toBe(1);
+    expect(oneLineError(text)).toMatch(/^chatlio-relay copy-to-postgres: cannot open .*notes\.txt: /);
+    const other = await runCli(['copy-to-postgres', '--from', empty, '--to', url]);
+    expect(other.code).toBe(1);
+    expect(oneLineError(other)).toMatch(/is not a chatlio-relay database of schema version 3 or newer \(no deliveries, delivery_attempts, rejections, transcript_first_response table\)$/);
+  });
+
   it('answers an unreachable server with one line and exit code 1, without the password', async () => {
     const port = await freePort();
     const result = await runCli(['copy-to-postgres', '--from', sqliteFile, '--to', `postgres://relay:secret@127.0.0.1:${port}/chatlio`]);
