@@ -64,7 +64,8 @@ beforeAll(async () => {
     configFile,
     stringify({ handlers: [{ name: 'forward', type: 'http', events: '*', options: { url: sink.url } }] }),
   );
-  const server = await startServer({ CONFIG_FILE: configFile });
+  // The source is SQLite whatever backend the suite runs on: an empty DATABASE_URL means unset.
+  const server = await startServer({ CONFIG_FILE: configFile, DATABASE_URL: '' });
   sqliteFile = join(server.dataDir, 'chatlio-relay.sqlite');
   try {
     const post = (type: string, body: Buffer | string) =>
