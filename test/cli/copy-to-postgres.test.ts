@@ -179,9 +179,11 @@ describe('chatlio-relay copy-to-postgres', () => {
     // A copy of the file stands for the live database: the first pass copies it, then the relay works on.
     const live = join(tempDir('chatlio-relay-copy-live-'), 'chatlio-relay.sqlite');
     copyFileSync(sqliteFile, live);
-    expect((await runCli(['copy-to-postgres', '--from', live, '--to', url], {}, 60_000)).code).toBe(0);
-    const failed = sqliteRows<{ id: number }>("SELECT id FROM deliveries WHERE status = 'failed' ORDER BY id")[0]!.id;
     const db = new Database(live);
+    // A delivery waiting for its retry when the first pass runs (as after a 503), whatever the seeding's timing left.
+    const failed = db.prepare<[], { id: number }>('SELECT max(id) AS id FROM deliveries').get()!.id;
+    db.prepare("UPDATE deliveries SET status = 'failed', attempts = 1, due_at = 4102444800000, last_status_code = 503 WHERE id = ?").run(failed);
+    expect((await runCli(['copy-to-postgres', '--from', live, '--to', url], {}, 60_000)).code).toBe(0);
     // What the worker would write on a successful retry: the delivery and its new attempt.
     db.prepare("UPDATE deliveries SET status = 'succeeded', attempts = attempts + 1, due_at = NULL, last_status_code = 200 WHERE id = ?").run(failed);
     db.prepare("INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, outcome, status_code) VALUES (?, 2, 1, 5, 'succeeded', 200)").run(failed);
