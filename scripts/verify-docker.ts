@@ -6,8 +6,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import {
+  compareComposeFacts,
   compareFacts,
   composeFacts,
+  documentedComposeFacts,
   dockerignore,
   documentedFacts,
   envPairs,
@@ -16,6 +18,8 @@ import {
   last,
   parseDockerfile,
   parseHealthcheck,
+  postgresComposeFacts,
+  postgresComposeProblems,
   type Dockerfile,
   type Stage,
 } from './docker/dockerfile.js';
@@ -91,6 +95,20 @@ function checkStatically(dockerfile: Dockerfile): void {
   }
   if (problems.length > 0) fail(`the image definition is wrong:\n  ${problems.join('\n  ')}`);
   log('stages, non-root user, volume, port, healthcheck, init and docker-compose.yml check out');
+  checkPostgresCompose();
+}
+
+/** docker-compose.postgres.yml: a healthy database on a named volume, replicas sharing it, and the README's table. */
+function checkPostgresCompose(): void {
+  const file = 'docker-compose.postgres.yml';
+  const text = readFileSync(join(repo, file), 'utf8');
+  const problems = postgresComposeProblems(text, (path) => existsSync(join(repo, path)));
+  if (problems.length > 0) fail(`${file} is wrong:\n  ${problems.join('\n  ')}`);
+  const documented = documentedComposeFacts(readFileSync(join(repo, 'README.md'), 'utf8'));
+  if (!documented) fail('no "PostgreSQL compose facts" table in README.md');
+  const drift = compareComposeFacts(postgresComposeFacts(text), documented!);
+  if (drift.length > 0) fail(`${file} and README.md disagree:\n  ${drift.join('\n  ')}`);
+  log(`${file}: database with healthcheck and named volume, replicas sharing it; matches the README's "PostgreSQL compose facts"`);
 }
 
 /** The build context: the repo's files (tracked, or new and not git-ignored), less what .dockerignore keeps out. */

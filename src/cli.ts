@@ -7,9 +7,10 @@ import { sendCommand } from './cli/send.js';
 import { backupCommand } from './cli/backup.js';
 import { replayCommand } from './cli/replay.js';
 import { exportCommand } from './cli/export.js';
+import { copyToPostgresCommand } from './cli/copy-to-postgres.js';
 import { checkConfigCommand } from './cli/check-config.js';
 
-const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfigCommand, backupCommand, replayCommand, exportCommand];
+const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfigCommand, backupCommand, replayCommand, exportCommand, copyToPostgresCommand];
 
 const USAGE = `Usage: chatlio-relay <command> [options]
 

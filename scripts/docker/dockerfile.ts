@@ -201,3 +201,117 @@ export function composeFacts(text: string): ComposeFacts {
     configFile: service.environment?.CONFIG_FILE,
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// docker-compose.postgres.yml: PostgreSQL and the replicas, checked against its own structure and the README.
+
+type ComposeService = {
+  image?: string;
+  build?: unknown;
+  environment?: Record<string, string | number | boolean | null>;
+  volumes?: string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: unknown };
+};
+type ComposeFile = { services?: Record<string, ComposeService>; volumes?: Record<string, unknown> };
+
+/** The names the README's "PostgreSQL compose facts" table lists, as sets: services, volumes, variables. */
+export type PostgresComposeFacts = {
+  services: string;
+  volumes: string;
+  'replica environment': string;
+  'from your environment': string;
+};
+
+const list = (names: Iterable<string>) => [...new Set(names)].join(', ');
+const isReplica = (service: ComposeService) => service.build !== undefined || (service.image ?? '').startsWith('chatlio-relay');
+const mounts = (service: ComposeService) =>
+  (service.volumes ?? []).map((volume) => {
+    const [source = '', target = ''] = volume.split(':');
+    return { source, target };
+  });
+
+// Merge keys (<<: *relay) are Docker Compose's way to share one definition between replicas.
+const parseCompose = (text: string) => parseYaml(text, { merge: true }) as ComposeFile;
+
+export function postgresComposeFacts(text: string): PostgresComposeFacts {
+  const compose = parseCompose(text);
+  const services = compose.services ?? {};
+  const replicas = Object.values(services).filter(isReplica);
+  return {
+    services: list(Object.keys(services)),
+    volumes: list(Object.keys(compose.volumes ?? {})),
+    'replica environment': list(replicas.flatMap((service) => Object.keys(service.environment ?? {}))),
+    // ${NAME}, ${NAME:-default}, ${NAME:?message}: what the operator must (or may) provide.
+    'from your environment': list([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((match) => match[1]!)),
+  };
+}
+
+/** What PostgreSQL mode needs of the compose file: a healthy database on a named volume, replicas that share it. */
+export function postgresComposeProblems(text: string, exists: (path: string) => boolean): string[] {
+  const compose = parseCompose(text);
+  const services = compose.services ?? {};
+  const volumes = Object.keys(compose.volumes ?? {});
+  const problems: string[] = [];
+  const database = Object.entries(services).find(([, service]) => /^postgres:\d+/.test(service.image ?? ''));
+  if (!database) return ['no postgres:<version> service'];
+  const [databaseName, databaseService] = database;
+  if (Number.parseInt(databaseService.image!.slice('postgres:'.length), 10) < 13) problems.push(`${databaseService.image}: PostgreSQL 13 or newer is needed`);
+  if (!databaseService.healthcheck?.test) problems.push(`${databaseName} has no healthcheck: replicas would start before it accepts connections`);
+  const dataMount = mounts(databaseService).find((mount) => mount.target === '/var/lib/postgresql/data');
+  if (!dataMount || !volumes.includes(dataMount.source)) problems.push(`${databaseName} keeps /var/lib/postgresql/data on no named volume`);
+
+  const replicas = Object.entries(services).filter(([, service]) => isReplica(service));
+  if (replicas.length < 2) problems.push(`${replicas.length} chatlio-relay replica(s): the PostgreSQL set-up runs at least two`);
+  for (const [name, service] of replicas) {
+    const env = service.environment ?? {};
+    const url = String(env.DATABASE_URL ?? '');
+    if (!url.startsWith('postgres://') || !url.includes(`@${databaseName}:`)) problems.push(`${name}: DATABASE_URL does not point at the ${databaseName} service`);
+    for (const token of ['WEBHOOK_TOKEN', 'API_TOKEN']) {
+      // Replicas must share their tokens, and a token written into the compose file would end up in git.
+      if (!/^\$\{[A-Z_]+:\?/.test(String(env[token] ?? ''))) problems.push(`${name}: ${token} must come from the environment as \${${token}:?…}`);
+    }
+    const dependsOn = Array.isArray(service.depends_on) ? {} : (service.depends_on ?? {});
+    if (dependsOn[databaseName]?.condition !== 'service_healthy') problems.push(`${name}: no depends_on ${databaseName} with condition service_healthy`);
+    if (JSON.stringify(env) !== JSON.stringify(replicas[0]![1].environment ?? {})) problems.push(`${name}: its environment differs from ${replicas[0]![0]}'s`);
+  }
+  for (const [name, service] of Object.entries(services)) {
+    for (const mount of mounts(service)) {
+      if (mount.source.startsWith('.') && !exists(mount.source)) problems.push(`${name} mounts ${mount.source}, which does not exist`);
+    }
+  }
+  return problems;
+}
+
+/** The README's "PostgreSQL compose facts" table, each row a comma-separated list of names. */
+export function documentedComposeFacts(markdown: string): Record<string, string> | undefined {
+  const lines = markdown.split('\n');
+  const heading = lines.findIndex((line) => /^#{1,6}\s.*PostgreSQL compose facts/i.test(line));
+  if (heading < 0) return undefined;
+  const facts: Record<string, string> = {};
+  let inTable = false;
+  for (const line of lines.slice(heading + 1)) {
+    if (/^#{1,6}\s/.test(line)) break;
+    if (!line.trim().startsWith('|')) {
+      if (inTable) break;
+      continue;
+    }
+    inTable = true;
+    const cells = line.trim().replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim().replaceAll('`', ''));
+    if (cells.length < 2 || /^:?-+:?$/.test(cells[0]!) || cells[0] === 'fact') continue;
+    facts[cells[0]!] = cells[1]!;
+  }
+  return facts;
+}
+
+/** Every list that differs between the compose file and the README, one line each; the order of names does not count. */
+export function compareComposeFacts(actual: PostgresComposeFacts, documented: Record<string, string>): string[] {
+  const names = (value: string) => value.split(',').map((name) => name.trim()).filter(Boolean).sort();
+  const problems: string[] = [];
+  for (const [fact, value] of Object.entries(actual)) {
+    if (!(fact in documented)) problems.push(`"${fact}" is not documented (the compose file says: ${value})`);
+    else if (names(documented[fact]!).join() !== names(value).join()) problems.push(`"${fact}": the README says ${documented[fact]}, the compose file says ${value}`);
+  }
+  for (const fact of Object.keys(documented)) if (!(fact in actual)) problems.push(`"${fact}" is documented but not a fact this check knows`);
+  return problems;
+}

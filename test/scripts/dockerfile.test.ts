@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  compareComposeFacts,
   compareFacts,
   composeFacts,
+  documentedComposeFacts,
   dockerignore,
   documentedFacts,
   imageFacts,
   parseDockerfile,
   parseInstructions,
+  postgresComposeFacts,
+  postgresComposeProblems,
 } from '../../scripts/docker/dockerfile.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -101,5 +105,44 @@ describe('docker-compose.yml', () => {
     expect(compose.volumeTarget).toBe(imageFacts(parseDockerfile(read('Dockerfile'))).DATA_DIR);
     expect(compose.configMount?.target).toBe(compose.configFile);
     expect(existsSync(join(repo, compose.configMount!.source))).toBe(true);
+  });
+});
+
+describe('docker-compose.postgres.yml', () => {
+  const text = read('docker-compose.postgres.yml');
+  const exists = (path: string) => existsSync(join(repo, path));
+
+  it('runs a healthy PostgreSQL on a named volume and two replicas that share it, with tokens from the environment', () => {
+    expect(postgresComposeProblems(text, exists)).toEqual([]);
+  });
+
+  it('has exactly the services, volume and variables the README\'s "PostgreSQL compose facts" table lists', () => {
+    const documented = documentedComposeFacts(read('README.md'));
+    expect(documented).toBeDefined();
+    expect(compareComposeFacts(postgresComposeFacts(text), documented!)).toEqual([]);
+  });
+
+  it('reports a replica with a literal token, one without the health condition, and a database without a volume', () => {
+    const broken = text
+      .replace('API_TOKEN: ${API_TOKEN:?', 'API_TOKEN: literal-token-${API_TOKEN:?')
+      .replace('condition: service_healthy', 'condition: service_started')
+      .replace('- chatlio-relay-pg:/var/lib/postgresql/data', '- ./pgdata:/var/lib/postgresql/data');
+    expect(postgresComposeProblems(broken, exists)).toEqual([
+      'postgres keeps /var/lib/postgresql/data on no named volume',
+      'relay-1: API_TOKEN must come from the environment as ${API_TOKEN:?…}',
+      'relay-1: no depends_on postgres with condition service_healthy',
+      'relay-2: API_TOKEN must come from the environment as ${API_TOKEN:?…}',
+      'relay-2: no depends_on postgres with condition service_healthy',
+      'postgres mounts ./pgdata, which does not exist',
+    ]);
+  });
+
+  it('reports a service or variable the README does not list, and one it lists that is gone', () => {
+    const facts = postgresComposeFacts(text);
+    const documented = { ...facts, services: facts.services.replace(', proxy', ''), 'replica environment': `${facts['replica environment']}, DATA_DIR` };
+    expect(compareComposeFacts(facts, documented)).toEqual([
+      `"services": the README says ${documented.services}, the compose file says ${facts.services}`,
+      `"replica environment": the README says ${documented['replica environment']}, the compose file says ${facts['replica environment']}`,
+    ]);
   });
 });
