@@ -15,7 +15,7 @@ const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfig
 const USAGE = `Usage: chatlio-relay <command> [options]
 
 Commands:
-${COMMANDS.map((command) => `  ${command.name.padEnd(13)} ${command.summary}`).join('\n')}
+${COMMANDS.map((command) => `  ${command.name.padEnd(17)} ${command.summary}`).join('\n')}
 
 Every command reads the same environment as the server (DATA_DIR, PORT, HOST, PUBLIC_URL,
 WEBHOOK_TOKEN, API_TOKEN, ...). Commands that talk to a running server take --url, else use
