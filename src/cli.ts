@@ -8,8 +8,10 @@ import { backupCommand } from './cli/backup.js';
 import { replayCommand } from './cli/replay.js';
 import { exportCommand } from './cli/export.js';
 import { checkConfigCommand } from './cli/check-config.js';
+import { checkDbCommand } from './cli/check-db.js';
+import { restoreCommand } from './cli/restore.js';
 
-const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfigCommand, backupCommand, replayCommand, exportCommand];
+const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfigCommand, backupCommand, restoreCommand, checkDbCommand, replayCommand, exportCommand];
 
 const USAGE = `Usage: chatlio-relay <command> [options]
 

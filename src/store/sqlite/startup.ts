@@ -2,7 +2,7 @@
 // matches the copy DATA_DIR keeps beside it) and it is sound (PRAGMA quick_check, time-bounded). A fresh database is
 // made only where there was none at all: an empty file, a stray -wal or a foreign database stops the start instead.
 import Database from 'better-sqlite3';
-import { readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { readDatabaseId } from './db.js';
@@ -85,6 +85,35 @@ export function quickCheck(path: string, timeoutMs: number, late: (check: QuickC
   });
 }
 
+function readHead(file: string, bytes: number): Buffer {
+  const head = Buffer.alloc(bytes);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, bytes, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head;
+}
+
+/**
+ * Why the -wal cannot belong to the file, from their headers alone: a database in rollback-journal mode (as a backup
+ * is) has no -wal of its own, and a -wal records the page size of its database. Undefined when they may match.
+ */
+function strayWal(path: string): string | undefined {
+  const database = readHead(path, 100);
+  const wal = readHead(`${path}-wal`, 32);
+  if (database.length < 100 || database.subarray(0, 16).toString('latin1') !== 'SQLite format 3\0') return undefined;
+  if (database[18] === 1) return 'the database is in rollback-journal mode, as a backup is, so the -wal is left from another file';
+  const pageSize = (size: number) => (size === 1 ? 65536 : size);
+  const databasePageSize = pageSize(database.readUInt16BE(16));
+  const walPageSize = wal.readUInt32BE(8);
+  if (wal.readUInt32BE(0) >>> 1 === 0x377f0682 >>> 1 && walPageSize !== databasePageSize) {
+    return `the -wal is of pages of ${walPageSize} bytes, the database of ${databasePageSize}`;
+  }
+  return undefined;
+}
+
 /** The identity of the database at `path`, read without writing to it or to its -wal. */
 function inspectIdentity(path: string): string | undefined {
   // Read-only: a read-only connection never checkpoints, so a -wal that may not belong to this file is not
@@ -112,6 +141,10 @@ export async function checkBeforeOpen(path: string, options: { quickCheckTimeout
   }
   if (database.size === 0 && !(walFile && walFile.size > 0)) {
     throw new DatabaseRefusedError(`${path} is empty (0 bytes)${marker ? `, but database ${marker} was here` : ''}: ${RESTORE}, or delete the file to start with an empty database`);
+  }
+  const stray = walFile && walFile.size >= 32 && database.size >= 100 ? strayWal(path) : undefined;
+  if (stray) {
+    throw new DatabaseRefusedError(`${wal} does not belong to ${path} (${stray}): move ${wal} and ${path}-shm aside and start again, or ${RESTORE}`);
   }
   let identity: string | undefined;
   try {
