@@ -1,4 +1,4 @@
-// Issue 12 defect 3 on PostgreSQL: the same id format as SQLite, with the database's identity from migration 002.
+// Issue 12 defect 3 on PostgreSQL: the same id format as SQLite, with the database's identity from migration 003.
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, openTestStorage } from '../helpers/postgres.js';
 import { deliverTo, newEvent } from '../helpers/events.js';

@@ -44,7 +44,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Pos
   let ids: IdCodec;
   try {
     await migrate(migrator, options.migrationLockTimeoutMs ?? 60_000);
-    // Written once by migration 002: public ids end with it, exactly as on SQLite.
+    // Written once by migration 003: public ids end with it, exactly as on SQLite.
     const identity = await migrator.query<{ value: string }>("SELECT value FROM meta WHERE key = 'database_id'");
     ids = idCodec(identity.rows[0]!.value);
   } finally {

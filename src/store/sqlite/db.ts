@@ -72,7 +72,7 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** The database's identity (meta 'database_id', written by migration 005); undefined before it, or in no database of ours. */
+/** The database's identity (meta 'database_id', written by migration 006); undefined before it, or in no database of ours. */
 export function readDatabaseId(db: Db): string | undefined {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
   if (!hasMeta) return undefined;
