@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { identify, type EventType, type Payload } from '../src/chatlio/index.js';
 import { searchableOf } from '../src/chatlio/searchable.js';
-import { DB_FILE, openDb } from '../src/store/sqlite/db.js';
+import { DB_FILE, databaseIds, openDb } from '../src/store/sqlite/db.js';
 import { eventStore } from '../src/store/sqlite/events.js';
 import { searchStore } from '../src/store/sqlite/search.js';
 
@@ -186,7 +186,7 @@ export function ensureDatabase(dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT
   }
   const started = Date.now();
   const db = openDb(path, { synchronous: 'normal', busyTimeoutMs: 5000 });
-  const events = eventStore(db);
+  const events = eventStore(db, databaseIds(db));
   const search = searchStore(db);
   const rng = random(20261125);
   const visitors: Visitor[] = Array.from({ length: Math.ceil(count / 8) }, (_, i) => {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { DB_FILE, openDb } from '../src/store/sqlite/db.js';
+import { DB_FILE, databaseIds, openDb } from '../src/store/sqlite/db.js';
 import { eventQueries } from '../src/store/sqlite/event-queries.js';
 import type { EventFilter } from '../src/store/storage.js';
 import { parseSearchQuery } from '../src/store/search-terms.js';
@@ -155,7 +155,7 @@ async function main() {
   const { events } = ensureDatabase(dataDir, DEFAULT_COUNT);
   const db = openDb(join(dataDir, DB_FILE), { synchronous: 'normal', busyTimeoutMs: 5000 });
   const maxSeq = (db.prepare('SELECT max(seq) AS n FROM events').get() as { n: number }).n;
-  const queries = eventQueries(db);
+  const queries = eventQueries(db, databaseIds(db));
   console.log(`query benchmark on ${events.toLocaleString('en')} events (${dataDir}), ${ROUNDS} requests a scenario after ${WARMUP} warm-up\n`);
 
   const rows: string[] = [];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { identify, payloadSchemas, type Payload } from '../src/chatlio/index.js';
 import { parseJson } from '../src/json.js';
-import { openDb } from '../src/store/sqlite/db.js';
+import { databaseIds, openDb } from '../src/store/sqlite/db.js';
 import { eventStore } from '../src/store/sqlite/events.js';
 import { searchStore } from '../src/store/sqlite/search.js';
 import { searchableOf } from '../src/chatlio/searchable.js';
@@ -27,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'chatlio-relay-stages-'));
 try {
   for (const synchronous of ['full', 'normal'] as const) {
     const db = openDb(join(dir, `${synchronous}.sqlite`), { synchronous, busyTimeoutMs: 5000 });
-    const events = eventStore(db);
+    const events = eventStore(db, databaseIds(db));
     const search = searchStore(db);
     const timings = new Map<string, number>();
     const begin = db.prepare('BEGIN IMMEDIATE');

@@ -9,8 +9,10 @@ import { replayCommand } from './cli/replay.js';
 import { exportCommand } from './cli/export.js';
 import { copyToPostgresCommand } from './cli/copy-to-postgres.js';
 import { checkConfigCommand } from './cli/check-config.js';
+import { checkDbCommand } from './cli/check-db.js';
+import { restoreCommand } from './cli/restore.js';
 
-const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfigCommand, backupCommand, replayCommand, exportCommand, copyToPostgresCommand];
+const COMMANDS: Command[] = [serveCommand, urlsCommand, sendCommand, checkConfigCommand, backupCommand, restoreCommand, checkDbCommand, replayCommand, exportCommand, copyToPostgresCommand];
 
 const USAGE = `Usage: chatlio-relay <command> [options]
 

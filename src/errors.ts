@@ -37,8 +37,9 @@ export function sendProblem(reply: FastifyReply, status: number, detail?: string
   return reply.code(status).type('application/problem+json').send(body);
 }
 
-// SQLite result codes that mean "storage is unavailable for now": the sender should retry.
-const STORAGE_UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN|PROTOCOL|NOMEM)/;
+// SQLite result codes that mean "storage is unavailable for now": the sender should retry. A damaged file (CORRUPT,
+// NOTADB) too: the event was not stored, and a restored backup will take it.
+const STORAGE_UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
 
 export function isStorageUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;

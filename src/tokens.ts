@@ -40,7 +40,8 @@ function readOrCreate(path: string): { token: string; created: boolean } {
 }
 
 export function resolveTokens(dataDir: string, fromEnv: { webhookTokens?: string[]; apiToken?: string }): Tokens {
-  mkdirSync(dataDir, { recursive: true });
+  // Owner-only: DATA_DIR holds the tokens and visitors' personal data (created 0700 whatever the umask).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let generated = false;
   const tokens: Tokens = { webhook: fromEnv.webhookTokens ?? [], api: fromEnv.apiToken ?? '', generated };
   if (!fromEnv.webhookTokens) {

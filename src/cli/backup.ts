@@ -18,8 +18,8 @@ taken page by page while the server keeps receiving webhooks. The copy is checke
 
   --force   overwrite <file> if it exists
 
-Restore: stop the server, copy the file to DATA_DIR/chatlio-relay.sqlite (removing any
-chatlio-relay.sqlite-wal and -shm there), start the server.
+Restore: stop the server, run \`chatlio-relay restore <file>\` (it moves the old database and any
+stale -wal/-shm aside), start the server.
 `,
   async run(args, env) {
     const parsed = parseCommandArgs(backupCommand, args, { force: { type: 'boolean' } }, { max: 1 });

@@ -21,5 +21,6 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
     synchronous: config.dbSynchronous,
     busyTimeoutMs: config.dbBusyTimeoutMs,
     rejectionsMax: config.rejectionsMax,
+    logger,
   });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oneLineError, runCli } from '../helpers/cli.js';
 
-const COMMANDS = ['serve', 'urls', 'send', 'backup', 'replay', 'export', 'copy-to-postgres'];
+const COMMANDS = ['serve', 'urls', 'send', 'backup', 'restore', 'check-db', 'replay', 'export', 'copy-to-postgres'];
 
 describe('chatlio-relay --help', () => {
   it('lists every command and exits 0', async () => {

@@ -39,7 +39,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     },
   });
   const logger = createLogger({ level: config.logLevel, pretty: false, maskPii: config.logMaskPii }, sink);
-  const ctx = await createContext(config, logger, { storage: await testStorage(config) });
+  const ctx = await createContext(config, logger, { storage: await testStorage(config, logger) });
   const app = await buildApp(ctx);
   await app.ready();
   return {

@@ -44,7 +44,7 @@ export async function emptyDatabase(url: string): Promise<void> {
   await client.connect();
   try {
     // Deliveries, attempts and first responses go with their events (ON DELETE CASCADE).
-    await client.query('BEGIN; DELETE FROM events; DELETE FROM rejections; DELETE FROM meta; COMMIT');
+    await client.query("BEGIN; DELETE FROM events; DELETE FROM rejections; DELETE FROM meta WHERE key <> 'database_id'; COMMIT");
   } finally {
     await client.end();
   }

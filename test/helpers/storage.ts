@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
 import type { Storage } from '../../src/store/storage.js';
+import type { Logger } from '../../src/logger.js';
 import { DB_FILE, openSqliteStorage, type SqliteStorage } from '../../src/store/sqlite/index.js';
 
 export const TEST_BACKEND = process.env.TEST_BACKEND ?? 'sqlite';
@@ -10,13 +11,14 @@ export const TEST_BACKEND = process.env.TEST_BACKEND ?? 'sqlite';
 /** The storage settings of a Config; only dataDir is required. */
 export type TestStorageOptions = Pick<Config, 'dataDir'> & Partial<Pick<Config, 'dbSynchronous' | 'dbBusyTimeoutMs' | 'rejectionsMax'>>;
 
-export async function testStorage(options: TestStorageOptions): Promise<Storage> {
+export async function testStorage(options: TestStorageOptions, logger?: Logger): Promise<Storage> {
   if (TEST_BACKEND !== 'sqlite') throw new Error(`TEST_BACKEND=${TEST_BACKEND} is not wired in test/helpers/storage.ts yet`);
   return openSqliteStorage({
     path: join(options.dataDir, DB_FILE),
     synchronous: options.dbSynchronous ?? 'full',
     busyTimeoutMs: options.dbBusyTimeoutMs ?? 5000,
     rejectionsMax: options.rejectionsMax ?? 10_000,
+    logger,
   });
 }
 

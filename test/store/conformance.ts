@@ -74,7 +74,7 @@ export function storageConformance(name: string, makeStorage: StorageFactory): v
         const event = newEvent({ conversation: 'conv-1', visitorEmail: 'ana@example.com', rating: 'up' });
         const result = await storage.ingest(event);
         expect(result).toMatchObject({ duplicate: false, deliveriesCreated: 0 });
-        expect(result.id).toMatch(/^evt_[0-9a-z]{10}$/);
+        expect(result.id).toMatch(/^evt_[0-9a-z]{18}$/);
         expect(storage.parseEventId(result.id)).toBe(result.seq);
         const row = await storage.getEvent(result.seq);
         expect(row).toMatchObject({ id: result.id, type: 'transcript', conversationUUID: 'conv-1', visitorEmail: 'ana@example.com', rating: 'up' });

@@ -54,7 +54,7 @@ beforeAll(async () => {
   // No retries: a failed attempt makes the delivery dead at once.
   writeFileSync(configFile, `retry:\n  schedule: []\nhandlers:\n  - name: forward\n    type: http\n    events: "*"\n    options:\n      url: ${sink.url}/hook\n`);
   // A body an older, stricter build refused and today's schema accepts, written to the same database file the server opens.
-  const storage = openSqliteStorage({ path: join(dataDir, DB_FILE), synchronous: 'full', busyTimeoutMs: 5000, rejectionsMax: 1000 });
+  const storage = await openSqliteStorage({ path: join(dataDir, DB_FILE), synchronous: 'full', busyTimeoutMs: 5000, rejectionsMax: 1000 });
   await storage.insertRejection({
     type: 'unanswered',
     receivedAt: Date.now(),

@@ -15,6 +15,7 @@ import type {
 import { inTransaction, LOCK_SPACE } from './connection.js';
 import { CLOCK_SLACK_MS, seqBoundAt } from './events.js';
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from './rows.js';
+import type { IdCodec } from '../ids.js';
 
 
 const prefixed = (alias: string) =>
@@ -27,7 +28,7 @@ const prefixed = (alias: string) =>
  * another replica after this delivery was planned), then claims the most overdue due deliveries the handler's global
  * concurrency leaves room for.
  */
-export async function claimDue(db: pg.Pool, request: ClaimRequest, now: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: pg.Pool, ids: IdCodec, request: ClaimRequest, now: number): Promise<ClaimedDelivery[]> {
   if (request.concurrency <= 0) return [];
   return inTransaction(db, async (client) => {
     // Serialises claims of this handler across replicas, so two cannot both count the same free slots.
@@ -76,7 +77,7 @@ export async function claimDue(db: pg.Pool, request: ClaimRequest, now: number):
       [claimed.rows.map((row) => row.id), claimed.rows.map((row) => row.attempts), now],
     );
     const attemptIds = new Map(opened.rows.map((row) => [row.delivery_id, row.id]));
-    return claimed.rows.map((row) => ({ ...toDelivery(row), attemptId: attemptIds.get(row.id)!, attempt: row.attempts, claimToken: row.claim_token }));
+    return claimed.rows.map((row) => ({ ...toDelivery(row, ids), attemptId: attemptIds.get(row.id)!, attempt: row.attempts, claimToken: row.claim_token }));
   });
 }
 
@@ -142,14 +143,14 @@ export async function nextDueAt(db: pg.Pool, handlers: readonly string[]): Promi
   return rows[0]?.due ?? undefined;
 }
 
-export async function getDelivery(db: pg.Pool, seq: number): Promise<Delivery | undefined> {
+export async function getDelivery(db: pg.Pool, ids: IdCodec, seq: number): Promise<Delivery | undefined> {
   const { rows } = await db.query<RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = $1`, [seq]);
-  return rows[0] ? toDelivery(rows[0]) : undefined;
+  return rows[0] ? toDelivery(rows[0], ids) : undefined;
 }
 
-export async function deliveriesForEvent(db: pg.Pool | pg.PoolClient, eventSeq: number): Promise<Delivery[]> {
+export async function deliveriesForEvent(db: pg.Pool | pg.PoolClient, ids: IdCodec, eventSeq: number): Promise<Delivery[]> {
   const { rows } = await db.query<RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_seq = $1 ORDER BY id`, [eventSeq]);
-  return rows.map(toDelivery);
+  return rows.map((row) => toDelivery(row, ids));
 }
 
 export async function attempts(db: pg.Pool, deliverySeq: number): Promise<Attempt[]> {
@@ -160,7 +161,7 @@ export async function attempts(db: pg.Pool, deliverySeq: number): Promise<Attemp
   return rows.map(toAttempt);
 }
 
-export async function listDeliveries(db: pg.Pool, filter: DeliveryFilter, page: { before?: number; limit: number }): Promise<Delivery[]> {
+export async function listDeliveries(db: pg.Pool, ids: IdCodec, filter: DeliveryFilter, page: { before?: number; limit: number }): Promise<Delivery[]> {
   const where = ['id < $1'];
   const params: unknown[] = [page.before ?? Number.MAX_SAFE_INTEGER, page.limit];
   if (filter.status !== undefined) where.push(`status = $${params.push(filter.status)}`);
@@ -169,7 +170,7 @@ export async function listDeliveries(db: pg.Pool, filter: DeliveryFilter, page: 
     `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $2`,
     params,
   );
-  return rows.map(toDelivery);
+  return rows.map((row) => toDelivery(row, ids));
 }
 
 /**
@@ -178,6 +179,7 @@ export async function listDeliveries(db: pg.Pool, filter: DeliveryFilter, page: 
  */
 export async function redeliverEvent(
   db: pg.Pool,
+  ids: IdCodec,
   eventSeq: number,
   input: { create: string[]; handlers?: readonly string[] },
   now: number,
@@ -196,7 +198,7 @@ export async function redeliverEvent(
        WHERE event_seq = $1 AND status <> 'running' AND ($3::text[] IS NULL OR handler = ANY($3::text[]))`,
       [eventSeq, now, handlers],
     );
-    const all = await deliveriesForEvent(client, eventSeq);
+    const all = await deliveriesForEvent(client, ids, eventSeq);
     return handlers === null ? all : all.filter((delivery) => handlers.includes(delivery.handler));
   });
 }

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { EventFilter, EventPage, EventRow } from '../storage.js';
 import { EVENT_COLUMNS, toEventRow, type RawEvent } from './rows.js';
+import type { IdCodec } from '../ids.js';
 import { toTsquery } from './search.js';
 import { inTransaction } from './connection.js';
 
@@ -69,26 +70,26 @@ async function whereOf(db: pg.Pool, filter: EventFilter, before: number | undefi
   return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
 }
 
-export async function getEvent(db: pg.Pool, seq: number): Promise<EventRow | undefined> {
+export async function getEvent(db: pg.Pool, ids: IdCodec, seq: number): Promise<EventRow | undefined> {
   const { rows } = await db.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = $1`, [seq]);
-  return rows[0] ? toEventRow(rows[0]) : undefined;
+  return rows[0] ? toEventRow(rows[0], ids) : undefined;
 }
 
 /** One page of matching events, newest first, strictly before `before` (a seq) when given. */
-export async function listEvents(db: pg.Pool, filter: EventFilter, page: { before?: number; limit: number }): Promise<EventPage> {
+export async function listEvents(db: pg.Pool, ids: IdCodec, filter: EventFilter, page: { before?: number; limit: number }): Promise<EventPage> {
   const params = new Params();
   const where = await whereOf(db, filter, page.before, params);
   const { rows } = await db.query<RawEvent>(
     `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ${params.add(page.limit + 1)}`,
     params.values,
   );
-  const events = rows.slice(0, page.limit).map(toEventRow);
+  const events = rows.slice(0, page.limit).map((row) => toEventRow(row, ids));
   return { rows: events, next: rows.length > page.limit ? events.at(-1)!.seq : null };
 }
 
-export async function conversation(db: pg.Pool, uuid: string): Promise<EventRow[]> {
+export async function conversation(db: pg.Pool, ids: IdCodec, uuid: string): Promise<EventRow[]> {
   const { rows } = await db.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE conversation_uuid = $1 ORDER BY seq`, [uuid]);
-  return rows.map(toEventRow);
+  return rows.map((row) => toEventRow(row, ids));
 }
 
 export async function deleteEvent(db: pg.Pool, seq: number): Promise<boolean> {

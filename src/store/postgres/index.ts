@@ -18,7 +18,7 @@ import type {
 import { clientConfig, connectClient, LOCK_SPACE, migrate, type ConnectionOptions } from './connection.js';
 import { DUE_CHANNEL, IngestBatcher } from './ingest.js';
 import { DueListener } from './notify.js';
-import { parseDeliveryId, parseEventId } from './rows.js';
+import { idCodec, type IdCodec } from '../ids.js';
 import * as events from './events.js';
 import * as stats from './stats.js';
 import * as deliveries from './deliveries.js';
@@ -43,8 +43,12 @@ export type PostgresOptions = {
 export async function openPostgresStorage(options: PostgresOptions): Promise<PostgresStorage> {
   const connection: ConnectionOptions = { url: options.url, statementTimeoutMs: options.statementTimeoutMs };
   const migrator = await connectClient(connection);
+  let ids: IdCodec;
   try {
     await migrate(migrator, options.migrationLockTimeoutMs ?? 60_000);
+    // Written once by migration 003: public ids end with it, exactly as on SQLite.
+    const identity = await migrator.query<{ value: string }>("SELECT value FROM meta WHERE key = 'database_id'");
+    ids = idCodec(identity.rows[0]!.value);
   } finally {
     await migrator.end().catch(() => undefined);
   }
@@ -52,7 +56,7 @@ export async function openPostgresStorage(options: PostgresOptions): Promise<Pos
   // An idle connection that dies (server restart, network) is replaced on the next checkout; without a handler the
   // error would end the process.
   pool.on('error', (error) => options.logger.warn({ err: error }, 'an idle PostgreSQL connection failed'));
-  return new PostgresStorage(pool, connection, options);
+  return new PostgresStorage(pool, connection, options, ids);
 }
 
 export class PostgresStorage implements Storage {
@@ -64,9 +68,10 @@ export class PostgresStorage implements Storage {
     private readonly pool: pg.Pool,
     private readonly connection: ConnectionOptions,
     private readonly options: PostgresOptions,
+    private readonly ids: IdCodec,
   ) {
     this.due = new DueListener(connection, options.logger);
-    this.batcher = new IngestBatcher(pool, () => this.due.fire());
+    this.batcher = new IngestBatcher(pool, ids, () => this.due.fire());
   }
 
   ingest(event: NewEvent, now = Date.now()) {
@@ -74,16 +79,16 @@ export class PostgresStorage implements Storage {
   }
 
   getEvent(seq: number) {
-    return events.getEvent(this.pool, seq);
+    return events.getEvent(this.pool, this.ids, seq);
   }
   parseEventId(id: string) {
-    return parseEventId(id);
+    return this.ids.parseEventId(id);
   }
   listEvents(filter: EventFilter, page: { before?: number; limit: number }) {
-    return events.listEvents(this.pool, filter, page);
+    return events.listEvents(this.pool, this.ids, filter, page);
   }
   conversation(uuid: string) {
-    return events.conversation(this.pool, uuid);
+    return events.conversation(this.pool, this.ids, uuid);
   }
   deleteEvent(seq: number) {
     return events.deleteEvent(this.pool, seq);
@@ -135,7 +140,7 @@ export class PostgresStorage implements Storage {
   }
 
   claimDue(request: ClaimRequest, now = Date.now()) {
-    return deliveries.claimDue(this.pool, request, now);
+    return deliveries.claimDue(this.pool, this.ids, request, now);
   }
   recordAttempt(record: AttemptRecord, now = Date.now()) {
     return deliveries.recordAttempt(this.pool, record, now);
@@ -150,22 +155,22 @@ export class PostgresStorage implements Storage {
   }
 
   getDelivery(seq: number) {
-    return deliveries.getDelivery(this.pool, seq);
+    return deliveries.getDelivery(this.pool, this.ids, seq);
   }
   parseDeliveryId(id: string) {
-    return parseDeliveryId(id);
+    return this.ids.parseDeliveryId(id);
   }
   deliveriesForEvent(eventSeq: number) {
-    return deliveries.deliveriesForEvent(this.pool, eventSeq);
+    return deliveries.deliveriesForEvent(this.pool, this.ids, eventSeq);
   }
   attempts(deliverySeq: number) {
     return deliveries.attempts(this.pool, deliverySeq);
   }
   listDeliveries(filter: DeliveryFilter, page: { before?: number; limit: number }) {
-    return deliveries.listDeliveries(this.pool, filter, page);
+    return deliveries.listDeliveries(this.pool, this.ids, filter, page);
   }
   async redeliverEvent(eventSeq: number, input: { create: string[]; handlers?: readonly string[] }, now = Date.now()) {
-    const redelivered = await deliveries.redeliverEvent(this.pool, eventSeq, input, now);
+    const redelivered = await deliveries.redeliverEvent(this.pool, this.ids, eventSeq, input, now);
     await this.announceDue();
     return redelivered;
   }

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { IngestResult, NewEvent } from '../storage.js';
 import { toTsvector } from './search.js';
-import { formatEventId } from './rows.js';
+import type { IdCodec } from '../ids.js';
 import { inTransaction } from './connection.js';
 
 export const DUE_CHANNEL = 'chatlio_relay_due';
@@ -22,6 +22,7 @@ export class IngestBatcher {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly ids: IdCodec,
     /** Called after a commit that created deliveries. */
     private readonly onDeliveriesCreated: () => void,
   ) {}
@@ -77,7 +78,7 @@ export class IngestBatcher {
 
   private async transaction(jobs: Job[]): Promise<IngestResult[]> {
     const { results, deliveriesCreated } = await inTransaction(this.pool, async (client) => {
-      const written = await writeBatch(client, jobs);
+      const written = await writeBatch(client, this.ids, jobs);
       // Delivered to every LISTENing replica when the transaction commits, not before.
       if (written.deliveriesCreated > 0) await client.query(`NOTIFY ${DUE_CHANNEL}`);
       return written;
@@ -89,7 +90,7 @@ export class IngestBatcher {
 
 const hex = (buffer: Buffer) => buffer.toString('hex');
 
-async function writeBatch(client: pg.PoolClient, jobs: Job[]): Promise<{ results: IngestResult[]; deliveriesCreated: number }> {
+async function writeBatch(client: pg.PoolClient, ids: IdCodec, jobs: Job[]): Promise<{ results: IngestResult[]; deliveriesCreated: number }> {
   // The same bytes twice in one batch are one event: only the first occurrence is inserted.
   const firstByHash = new Map<string, number>();
   const fresh: Job[] = [];
@@ -141,7 +142,7 @@ async function writeBatch(client: pg.PoolClient, jobs: Job[]): Promise<{ results
     const seq = newSeq.get(key) ?? existingSeq.get(key);
     if (seq === undefined) throw new Error('duplicate event vanished during insert');
     const duplicate = !newSeq.has(key) || firstByHash.get(key) !== index;
-    return { seq, id: formatEventId(seq), duplicate, deliveriesCreated: duplicate ? 0 : job.event.plan.create.length };
+    return { seq, id: ids.formatEventId(seq), duplicate, deliveriesCreated: duplicate ? 0 : job.event.plan.create.length };
   });
 
   const created = jobs.flatMap((job, index) => (results[index]!.duplicate ? [] : [{ job, seq: results[index]!.seq }]));

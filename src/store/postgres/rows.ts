@@ -1,14 +1,8 @@
 // Rows as PostgreSQL returns them, turned into the storage contract's objects; public ids exactly as on SQLite.
 import type { EventType } from '../../chatlio/index.js';
-import { sequenceIds } from '../ids.js';
+import type { IdCodec } from '../ids.js';
 import type { Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
 
-const eventIds = sequenceIds('evt_');
-const deliveryIds = sequenceIds('dlv_');
-export const formatEventId = eventIds.format;
-export const parseEventId = eventIds.parse;
-export const formatDeliveryId = deliveryIds.format;
-export const parseDeliveryId = deliveryIds.parse;
 
 export const EVENT_COLUMNS = 'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
 
@@ -24,10 +18,10 @@ export type RawEvent = {
   rating: 'up' | 'down' | null;
 };
 
-export function toEventRow(row: RawEvent): EventRow {
+export function toEventRow(row: RawEvent, ids: IdCodec): EventRow {
   return {
     seq: row.seq,
-    id: formatEventId(row.seq),
+    id: ids.formatEventId(row.seq),
     type: row.type,
     receivedAt: row.received_at,
     raw: row.raw,
@@ -59,11 +53,11 @@ export type RawDelivery = {
   cancelled_by: number | null;
 };
 
-export function toDelivery(row: RawDelivery): Delivery {
+export function toDelivery(row: RawDelivery, ids: IdCodec): Delivery {
   return {
-    id: formatDeliveryId(row.id),
+    id: ids.formatDeliveryId(row.id),
     seq: row.id,
-    eventId: formatEventId(row.event_seq),
+    eventId: ids.formatEventId(row.event_seq),
     eventSeq: row.event_seq,
     handler: row.handler,
     status: row.status,
@@ -76,7 +70,7 @@ export function toDelivery(row: RawDelivery): Delivery {
     lastStatusCode: row.last_status_code,
     externalId: row.external_id,
     state: row.state === null ? undefined : (JSON.parse(row.state) as unknown),
-    cancelledBy: row.cancelled_by === null ? null : formatEventId(row.cancelled_by),
+    cancelledBy: row.cancelled_by === null ? null : ids.formatEventId(row.cancelled_by),
   };
 }
 

@@ -1,6 +1,6 @@
 // SQLite's online backup of the live database into one self-contained, checked file.
 import Database from 'better-sqlite3';
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Db } from './db.js';
 import { schemaVersion } from './db.js';
 
@@ -15,6 +15,8 @@ export async function backupTo(db: Db, target: string): Promise<{ bytes: number;
   // Written under another name and renamed at the end, so a half-written backup never looks like a finished one.
   const partial = `${target}.partial`;
   rmSync(partial, { force: true });
+  // Created owner-only before SQLite writes a page into it: a backup holds the same personal data as the database.
+  writeFileSync(partial, '', { mode: 0o600, flag: 'wx' });
   try {
     // All pages in one step, i.e. under one read snapshot: in steps, every write the server commits in between
     // would restart the copy, and under steady ingest it might never finish. WAL readers do not block the writer.

@@ -15,7 +15,7 @@ import {
   type DeliveryStatus,
 } from '../storage.js';
 import { ERROR_MAX_CHARS, RESPONSE_MAX_CHARS, cut } from '../deliveries.js';
-import { formatDeliveryId, formatEventId } from '../ids.js';
+import type { IdCodec } from '../ids.js';
 
 /** Statuses the worker picks up once due: never tried yet, or failed and waiting for its retry. */
 const WAITING = ['pending', 'failed'] as const;
@@ -51,11 +51,11 @@ type RawAttempt = {
 const COLUMNS =
   'id, event_seq, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
 
-function toDelivery(row: RawDelivery): Delivery {
+function toDelivery(row: RawDelivery, ids: IdCodec): Delivery {
   return {
-    id: formatDeliveryId(row.id),
+    id: ids.formatDeliveryId(row.id),
     seq: row.id,
-    eventId: formatEventId(row.event_seq),
+    eventId: ids.formatEventId(row.event_seq),
     eventSeq: row.event_seq,
     handler: row.handler,
     status: row.status,
@@ -68,7 +68,7 @@ function toDelivery(row: RawDelivery): Delivery {
     lastStatusCode: row.last_status_code,
     externalId: row.external_id,
     state: row.state === null ? undefined : (JSON.parse(row.state) as unknown),
-    cancelledBy: row.cancelled_by === null ? null : formatEventId(row.cancelled_by),
+    cancelledBy: row.cancelled_by === null ? null : ids.formatEventId(row.cancelled_by),
   };
 }
 
@@ -88,7 +88,7 @@ const zeroCounts = () => Object.fromEntries(DELIVERY_STATUSES.map((status) => [s
 
 export type DeliveryStore = ReturnType<typeof deliveryStore>;
 
-export function deliveryStore(db: Db) {
+export function deliveryStore(db: Db, ids: IdCodec) {
   const insert = db.prepare<Record<string, unknown>>(`
     INSERT INTO deliveries (event_seq, handler, status, due_at, created_at, updated_at, conversation_uuid)
     VALUES (@eventSeq, @handler, 'pending', @dueAt, @now, @now, @conversationUUID)`);
@@ -186,7 +186,7 @@ export function deliveryStore(db: Db) {
       }
     }
     const claimToken = randomUUID();
-    const delivery = toDelivery(markRunning.get({ id: row.id, now, leaseUntil: now + request.leaseMs, claimToken })!);
+    const delivery = toDelivery(markRunning.get({ id: row.id, now, leaseUntil: now + request.leaseMs, claimToken })!, ids);
     const attempt = openAttempt.get({ id: row.id, attempt: delivery.attempts, now })!;
     return { ...delivery, attemptId: attempt.id, attempt: delivery.attempts, claimToken };
   }
@@ -267,11 +267,11 @@ export function deliveryStore(db: Db) {
 
     get(seq: number): Delivery | undefined {
       const row = bySeq.get(seq);
-      return row ? toDelivery(row) : undefined;
+      return row ? toDelivery(row, ids) : undefined;
     },
 
     forEvent(eventSeq: number): Delivery[] {
-      return byEvent.all(eventSeq).map(toDelivery);
+      return byEvent.all(eventSeq).map((row) => toDelivery(row, ids));
     },
 
     attempts(deliverySeq: number): Attempt[] {
@@ -284,7 +284,7 @@ export function deliveryStore(db: Db) {
       const params: Record<string, unknown> = { before: page.before ?? Number.MAX_SAFE_INTEGER, limit: page.limit };
       if (filter.status) params.status = filter.status;
       if (filter.handler) params.handler = filter.handler;
-      return statement.all(params).map(toDelivery);
+      return statement.all(params).map((row) => toDelivery(row, ids));
     },
 
     /** Call inside an IMMEDIATE transaction: creates `create` due now, then puts the targets back to pending as manual. */
@@ -295,7 +295,7 @@ export function deliveryStore(db: Db) {
       }
       const wanted = (handler: string) => input.handlers === undefined || input.handlers.includes(handler);
       for (const row of byEvent.all(eventSeq)) if (wanted(row.handler)) redeliverOne.run({ id: row.id, now });
-      return byEvent.all(eventSeq).filter((row) => wanted(row.handler)).map(toDelivery);
+      return byEvent.all(eventSeq).filter((row) => wanted(row.handler)).map((row) => toDelivery(row, ids));
     },
 
     /** Bulk redelivery of the deliveries in `status` of events with seq in [lowSeq, highSeq) received in [since, until). */

@@ -1,10 +1,11 @@
 // Reading and erasing stored events: filtered keyset pages, conversations, time bounds, and deletions for privacy and retention.
 import type { Db } from './db.js';
 import type { EventFilter, EventPage, EventRow } from '../storage.js';
-import { EVENT_COLUMNS, toEventRow } from './events.js';
+import { EVENT_COLUMNS, toEventRow, type RawEventRow } from './events.js';
+import type { IdCodec } from '../ids.js';
 import { ftsMatch, tagMatch } from './search.js';
 
-type RawRow = Parameters<typeof toEventRow>[0];
+type RawRow = RawEventRow;
 
 // received_at is taken before the commit that assigns seq, so arrival order and clock order can disagree by the
 // time a request waits for its group commit (milliseconds) or a small clock step: time bounds are widened to seq
@@ -18,7 +19,7 @@ const columns = (alias: string) =>
 
 export type EventQueries = ReturnType<typeof eventQueries>;
 
-export function eventQueries(db: Db) {
+export function eventQueries(db: Db, ids: IdCodec) {
   const statements = new Map<string, ReturnType<Db['prepare']>>();
   const prepared = (sql: string) => {
     let statement = statements.get(sql);
@@ -135,7 +136,7 @@ export function eventQueries(db: Db) {
       const { from, where, order, params } = plan(filter, options.before);
       const sql = `SELECT ${columns('e')} FROM ${from} ${where} ORDER BY ${order} LIMIT @limit`;
       const raws = prepared(sql).all({ ...params, limit: options.limit + 1 }) as RawRow[];
-      const rows = raws.slice(0, options.limit).map(toEventRow);
+      const rows = raws.slice(0, options.limit).map((row) => toEventRow(row, ids));
       return { rows, next: raws.length > options.limit ? rows.at(-1)!.seq : null };
     },
 
@@ -149,7 +150,7 @@ export function eventQueries(db: Db) {
 
     /** Every event of a conversation, oldest first. */
     conversation(uuid: string): EventRow[] {
-      return byConversation.all(uuid).map(toEventRow);
+      return byConversation.all(uuid).map((row) => toEventRow(row, ids));
     },
 
     seqBoundAt,

@@ -1,9 +1,9 @@
 // The events table: insert with duplicate detection, and read back by seq.
 import type { Db } from './db.js';
 import type { EventRow, NewEvent } from '../storage.js';
-import { formatEventId } from '../ids.js';
+import type { IdCodec } from '../ids.js';
 
-type RawRow = {
+export type RawEventRow = {
   seq: number;
   type: EventRow['type'];
   received_at: number;
@@ -18,10 +18,10 @@ type RawRow = {
 export const EVENT_COLUMNS =
   'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
 
-export function toEventRow(row: RawRow): EventRow {
+export function toEventRow(row: RawEventRow, ids: Pick<IdCodec, 'formatEventId'>): EventRow {
   return {
     seq: row.seq,
-    id: formatEventId(row.seq),
+    id: ids.formatEventId(row.seq),
     type: row.type,
     receivedAt: row.received_at,
     raw: row.raw,
@@ -35,14 +35,14 @@ export function toEventRow(row: RawRow): EventRow {
 
 export type EventStore = ReturnType<typeof eventStore>;
 
-export function eventStore(db: Db) {
+export function eventStore(db: Db, ids: IdCodec) {
   const insert = db.prepare<Record<string, unknown>, { seq: number }>(`
     INSERT INTO events (type, received_at, body_sha256, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating)
     VALUES (@type, @receivedAt, @bodySha256, @raw, @conversationUUID, @visitorUUID, @visitorEmail, @visitorName, @rating)
     ON CONFLICT (body_sha256) DO NOTHING
     RETURNING seq`);
   const seqByHash = db.prepare<[Buffer], { seq: number }>('SELECT seq FROM events WHERE body_sha256 = ?');
-  const bySeq = db.prepare<[number], RawRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`);
+  const bySeq = db.prepare<[number], RawEventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ?`);
 
   return {
     /** Stores the event unless the same bytes were stored before on the same route; returns its seq either way. */
@@ -61,7 +61,7 @@ export function eventStore(db: Db) {
     },
     get(seq: number): EventRow | undefined {
       const row = bySeq.get(seq);
-      return row ? toEventRow(row) : undefined;
+      return row ? toEventRow(row, ids) : undefined;
     },
   };
 }

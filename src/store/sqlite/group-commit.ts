@@ -1,6 +1,9 @@
 // Group commit: writes queued during one event-loop turn share one durable transaction (one fdatasync, not one each).
 import type { Db } from './db.js';
 
+/** Told the outcome of every commit, for readiness: the last real write's result. */
+export type CommitOutcome = { committed(): void; failed(error: unknown): void };
+
 type Queued<Job> = { job: Job; resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
 /**
@@ -14,6 +17,7 @@ export class GroupCommitter<Job> {
   constructor(
     private readonly db: Db,
     private readonly apply: (job: Job) => unknown,
+    private readonly outcome: CommitOutcome = { committed: () => undefined, failed: () => undefined },
   ) {}
 
   /**
@@ -46,13 +50,17 @@ export class GroupCommitter<Job> {
       for (const item of queued) this.commitAlone(item);
       return;
     }
+    this.outcome.committed();
     queued.forEach((item, index) => item.resolve(values[index]));
   }
 
   private commitAlone(item: Queued<Job>): void {
     try {
-      item.resolve(this.db.transaction(() => this.apply(item.job)).immediate());
+      const value = this.db.transaction(() => this.apply(item.job)).immediate();
+      this.outcome.committed();
+      item.resolve(value);
     } catch (error) {
+      this.outcome.failed(error);
       item.reject(error);
     }
   }

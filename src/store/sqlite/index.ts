@@ -11,9 +11,15 @@ import type {
   Storage,
 } from '../storage.js';
 import { StorageClosedError } from '../storage.js';
+import { DatabaseRefusedError } from './startup.js';
 import type { EventType } from '../../chatlio/index.js';
-import { formatEventId, parseDeliveryId, parseEventId } from '../ids.js';
-import { openDb, type Db } from './db.js';
+import { databaseIds, openDb, readDatabaseId, type Db } from './db.js';
+import type { Logger } from '../../logger.js';
+import { dirname } from 'node:path';
+import { checkBeforeOpen, readMarker, writeMarker, type QuickCheck } from './startup.js';
+import { holdSharedLock, lockPath, type Lock } from './lock.js';
+import { ensureOwnerOnlyDir } from './modes.js';
+import { storageHealth, watchErrors } from './health.js';
 import { GroupCommitter } from './group-commit.js';
 import { eventStore } from './events.js';
 import { searchStore } from './search.js';
@@ -25,6 +31,7 @@ import { backupTo } from './backup.js';
 import { sessionStore } from './sessions.js';
 
 export { DB_FILE, SchemaTooNewError } from './db.js';
+export { DatabaseRefusedError } from './startup.js';
 
 export type SqliteOptions = {
   /** The database file; its directory is created if missing. */
@@ -34,7 +41,15 @@ export type SqliteOptions = {
   busyTimeoutMs: number;
   /** Rejected bodies kept; the oldest beyond are dropped. */
   rejectionsMax: number;
+  /** Start-up waits this long for PRAGMA quick_check, then lets it finish in the background (default 10 s). */
+  quickCheckTimeoutMs?: number;
+  /** For the start-up warnings and the one loud line when the file turns out damaged. */
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
 };
+
+const QUICK_CHECK_TIMEOUT_MS = 10_000;
+// The readiness probe's write after a real write failed: about one large event, in new pages, rolled into nothing.
+const SPACE_PROBE_BYTES = 64 * 1024;
 
 export type SqliteStorage = Storage & {
   readonly backend: 'sqlite';
@@ -56,25 +71,62 @@ type WriteJob =
   | { kind: 'deleteVisitor'; key: string }
   | { kind: 'deleteOlderThan'; cutoff: number; batch: number };
 
-export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
-  const db = openDb(options.path, { synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs });
-  const events = eventStore(db);
+/** Checks the file is the database that was here and sound, then opens it (see startup.ts); throws DatabaseRefusedError. */
+export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteStorage> {
+  const { path, logger } = options;
+  const dataDir = dirname(path);
+  const dirMode = ensureOwnerOnlyDir(dataDir);
+  if ((dirMode & 0o077) !== 0) {
+    logger?.warn(
+      { dataDir, mode: dirMode.toString(8) },
+      `DATA_DIR ${dataDir} is readable by other users (mode ${dirMode.toString(8)}); it holds visitors' personal data and the tokens: chmod 700 it`,
+    );
+  }
+  let lock: Lock;
+  try {
+    lock = holdSharedLock(path, options.busyTimeoutMs);
+  } catch (error) {
+    throw new DatabaseRefusedError(`cannot lock ${lockPath(path)} (${(error as { code?: string }).code ?? (error as Error).message}): a \`chatlio-relay restore\` may be running; start again once it has finished`);
+  }
+  let db: Db;
+  try {
+    const late = (check: QuickCheck) => {
+      if (check.result === 'damaged') logger?.error({ path }, `${path} fails PRAGMA quick_check (${check.detail}): stop chatlio-relay and restore a backup`);
+      else logger?.info({ path }, 'PRAGMA quick_check finished: ok');
+    };
+    const timeoutMs = options.quickCheckTimeoutMs ?? QUICK_CHECK_TIMEOUT_MS;
+    const verdict = await checkBeforeOpen(path, { quickCheckTimeoutMs: timeoutMs, late });
+    if (verdict.check.result === 'unfinished') {
+      logger?.warn({ path }, `PRAGMA quick_check of ${path} did not finish within ${timeoutMs} ms; starting while it finishes in the background (\`chatlio-relay check-db\` runs the full check)`);
+    }
+    db = openDb(path, { synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const ids = databaseIds(db);
+  // Kept beside the file so the next start recognises it (and refuses an empty or foreign one in its place).
+  const databaseId = readDatabaseId(db)!;
+  if (readMarker(path) !== databaseId) writeMarker(path, databaseId);
+  const health = storageHealth(path, logger);
+
+  const events = eventStore(db, ids);
   const search = searchStore(db);
-  const queries = eventQueries(db);
+  const queries = eventQueries(db, ids);
   const rejections = rejectionStore(db, { max: options.rejectionsMax });
   const stats = statsStore(db, queries);
-  const deliveries = deliveryStore(db);
+  const deliveries = deliveryStore(db, ids);
   const sessions = sessionStore(db);
 
   /** The event, its full-text and first-response rows, and its planned deliveries and cancellations. */
   const writeEvent = (event: NewEvent, now: number): IngestResult => {
     const stored = events.insert(event);
-    if (stored.duplicate) return { seq: stored.seq, id: formatEventId(stored.seq), duplicate: true, deliveriesCreated: 0 };
+    if (stored.duplicate) return { seq: stored.seq, id: ids.formatEventId(stored.seq), duplicate: true, deliveriesCreated: 0 };
     // The full-text row and the outbox rows commit with the event: search never sees it half-indexed, and a 200
     // means every delivery is on record. A duplicate indexes and plans nothing.
     search.index(stored.seq, event.searchable);
     const created = deliveries.applyPlan(stored.seq, event.identity.conversationUUID, event.plan, now);
-    return { seq: stored.seq, id: formatEventId(stored.seq), duplicate: false, deliveriesCreated: created };
+    return { seq: stored.seq, id: ids.formatEventId(stored.seq), duplicate: false, deliveriesCreated: created };
   };
 
   const apply = (job: WriteJob): unknown => {
@@ -93,8 +145,12 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
         return queries.deleteOlderThan(job.cutoff, job.batch);
     }
   };
-  const committer = new GroupCommitter<WriteJob>(db, apply);
+  const committer = new GroupCommitter<WriteJob>(db, apply, { committed: health.wrote, failed: health.writeFailed });
 
+  const spaceProbe = db.transaction(() => {
+    db.prepare("INSERT INTO meta (key, value) VALUES ('readyz-space', randomblob(?))").run(SPACE_PROBE_BYTES);
+    db.prepare("DELETE FROM meta WHERE key = 'readyz-space'").run();
+  });
   const touch = db.prepare<[string]>("INSERT INTO meta (key, value) VALUES ('readyz', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
 
   // One process per file: listeners are in-process, fired once per turn after the commit that made deliveries due.
@@ -111,14 +167,21 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
 
   const immediate = <T>(write: () => T): T => {
     if (!db.open) throw new StorageClosedError('database is closed');
-    return db.transaction(write).immediate();
+    try {
+      const result = db.transaction(write).immediate();
+      health.wrote();
+      return result;
+    } catch (error) {
+      health.writeFailed(error);
+      throw error;
+    }
   };
   const seqRange = (since: number | undefined, until: number | undefined) => ({
     lowSeq: since === undefined ? 0 : queries.seqBoundAt(since - CLOCK_SLACK_MS),
     highSeq: until === undefined ? Number.MAX_SAFE_INTEGER : queries.seqBoundAt(until + CLOCK_SLACK_MS),
   });
 
-  return {
+  const storage: SqliteStorage = {
     backend: 'sqlite',
     path: options.path,
     db,
@@ -132,7 +195,7 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
     async getEvent(seq) {
       return events.get(seq);
     },
-    parseEventId,
+    parseEventId: ids.parseEventId,
     async listEvents(filter, page) {
       return queries.list(filter, page);
     },
@@ -178,7 +241,7 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
     async getDelivery(seq) {
       return deliveries.get(seq);
     },
-    parseDeliveryId,
+    parseDeliveryId: ids.parseDeliveryId,
     async deliveriesForEvent(eventSeq) {
       return deliveries.forEvent(eventSeq);
     },
@@ -218,6 +281,20 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
 
     async probeWrite(now = Date.now()) {
       if (!db.open) throw new StorageClosedError('database is closed');
+      const damage = health.damage();
+      if (damage) throw new Error(damage);
+      const failure = health.lastWriteFailure();
+      if (failure) {
+        // The last real write failed (disk full?) and none has succeeded since: ready again only once a write the
+        // size of a large event fits, else a full disk would look ready because this probe's tiny write still fits.
+        try {
+          spaceProbe.immediate();
+          health.wrote();
+        } catch (error) {
+          const code = (failure as { code?: string }).code ?? 'error';
+          throw new Error(`the last write failed (${code}: ${failure.message}) and a ${SPACE_PROBE_BYTES / 1024} KiB write still fails (${(error as Error).message})`, { cause: error });
+        }
+      }
       touch.run(new Date(now).toISOString());
     },
     async sizeBytes() {
@@ -242,9 +319,12 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
       committer.flush();
       listeners.clear();
       if (db.open) db.close();
+      lock.release();
     },
 
     backup: (target) => backupTo(db, target),
     explain: (filter, before) => queries.explain(filter, before),
   };
+  // Damage seen by any call, a read included, makes the storage not ready and is logged once.
+  return watchErrors(storage, health.saw);
 }
