@@ -152,6 +152,9 @@ async function copy(source: Database.Database, client: pg.Client, options: { bat
         throw new CliError('the PostgreSQL database already holds data that is not a copy of this SQLite file; copy into an empty database');
       }
       await target.setImportMarker(client, identity);
+      // Ids end with the database's identity: taking the file's keeps every id handed out in the SQLite era valid.
+      const databaseId = source.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'database_id'").get()?.value;
+      if (databaseId) await target.setDatabaseId(client, databaseId);
     }
 
     const done = await target.highestIds(client);

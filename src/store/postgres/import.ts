@@ -74,6 +74,11 @@ export async function setImportMarker(client: pg.ClientBase, source: string): Pr
   await client.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [MARKER_KEY, source]);
 }
 
+/** Takes over the identity public ids end with (the copied SQLite file's), before any id is handed out. */
+export async function setDatabaseId(client: pg.ClientBase, databaseId: string): Promise<void> {
+  await client.query("UPDATE meta SET value = $1 WHERE key = 'database_id'", [databaseId]);
+}
+
 /** Whether any table the service fills holds a row (meta's probe row does not count). */
 export async function holdsData(client: pg.ClientBase): Promise<boolean> {
   const { rows } = await client.query<{ found: boolean }>(
