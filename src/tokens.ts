@@ -39,8 +39,9 @@ function readOrCreate(path: string): { token: string; created: boolean } {
   return { token, created: true };
 }
 
+/** Both tokens from the environment touch nothing on disk: with PostgreSQL, DATA_DIR is never read nor created. */
 export function resolveTokens(dataDir: string, fromEnv: { webhookTokens?: string[]; apiToken?: string }): Tokens {
-  mkdirSync(dataDir, { recursive: true });
+  if (!fromEnv.webhookTokens || !fromEnv.apiToken) mkdirSync(dataDir, { recursive: true });
   let generated = false;
   const tokens: Tokens = { webhook: fromEnv.webhookTokens ?? [], api: fromEnv.apiToken ?? '', generated };
   if (!fromEnv.webhookTokens) {

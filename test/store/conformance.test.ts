@@ -1,10 +1,12 @@
-// The Storage contract, tested through the interface alone: every backend must pass this file unchanged.
+// The Storage contract, tested through the interface alone: every backend must pass this file unchanged. vitest runs it
+// once per backend (the sqlite and postgres projects of vitest.config.ts); its second half is in ./conformance.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import type { ClaimRequest, Storage } from '../../src/store/storage.js';
 import { parseSearchQuery } from '../../src/store/search-terms.js';
 import { tempDir } from '../helpers/app.js';
-import { testStorage } from '../helpers/storage.js';
+import { TEST_BACKEND, testStorage } from '../helpers/storage.js';
+import { storageConformance } from './conformance.js';
 import { deliverTo, newEvent } from '../helpers/events.js';
 
 const REJECTIONS_MAX = 3;
@@ -412,3 +414,5 @@ describe('operations', () => {
     await expect(storage.probeWrite()).rejects.toThrow(/closed/);
   });
 });
+
+storageConformance(TEST_BACKEND, makeStorage);

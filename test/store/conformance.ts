@@ -1,7 +1,7 @@
-// The storage contract as tests, written only against the Storage interface: each backend's test file calls
-// storageConformance() with a factory for a fresh, empty storage.
+// The second half of the one storage conformance suite (test/store/conformance.test.ts calls it), written only against
+// the Storage interface; vitest runs that file once per backend (TEST_BACKEND, see vitest.config.ts).
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventType } from '../../src/chatlio/index.js';
 import { parseSearchQuery } from '../../src/store/search-terms.js';
 import type { ClaimRequest, DeliveryPlan, NewEvent, Storage } from '../../src/store/storage.js';
@@ -58,15 +58,8 @@ export const claimOf = (handler: string, overrides: Partial<ClaimRequest> = {}):
 
 export function storageConformance(name: string, makeStorage: StorageFactory): void {
   describe(`${name}: the storage contract`, () => {
-    const opened: Storage[] = [];
-    const fresh = async () => {
-      const storage = await makeStorage();
-      opened.push(storage);
-      return storage;
-    };
-    afterAll(async () => {
-      await Promise.all(opened.map((storage) => storage.close()));
-    });
+    // The factory's owner closes what it opened (test/store/conformance.test.ts: after each test).
+    const fresh = makeStorage;
 
     describe('ingest', () => {
       it('stores an event and reads it back by its public id', async () => {
