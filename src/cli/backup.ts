@@ -20,6 +20,8 @@ taken page by page while the server keeps receiving webhooks. The copy is checke
 
 Restore: stop the server, copy the file to DATA_DIR/chatlio-relay.sqlite (removing any
 chatlio-relay.sqlite-wal and -shm there), start the server.
+
+With DATABASE_URL (PostgreSQL) there is no SQLite file: back up with pg_dump (docs/postgres.md).
 `,
   async run(args, env) {
     const parsed = parseCommandArgs(backupCommand, args, { force: { type: 'boolean' } }, { max: 1 });
