@@ -345,7 +345,8 @@ export function storageConformance(name: string, makeStorage: StorageFactory): v
         const later = await storage.ingest(newEvent({ plan: plan('http', now - 9000) }));
         await storage.ingest(newEvent({ plan: plan('http', now + 60_000) }));
         await storage.ingest(newEvent({ plan: plan('other', now - 9000) }));
-        const claimed = await storage.claimDue(claimOf('http', { concurrency: 5 }), now);
+        // A lease longer than the clock jump below: PostgreSQL keeps leases by the database's clock, SQLite by `now`.
+        const claimed = await storage.claimDue(claimOf('http', { concurrency: 5, leaseMs: 600_000 }), now);
         expect(claimed.map((d) => d.eventSeq)).toEqual([later.seq, late.seq]);
         expect(claimed[0]).toMatchObject({ status: 'running', attempts: 1, attempt: 1, dueAt: null, handler: 'http' });
         expect(claimed[0]!.claimToken).toEqual(expect.any(String));
