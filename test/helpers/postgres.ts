@@ -44,16 +44,33 @@ export function openTestStorage(url: string, overrides: Partial<PostgresOptions>
 // Pool ids are unique among the workers running at once, so no two processes share a name.
 const workerPrefix = `chatlio_test_w${process.env.VITEST_POOL_ID ?? `p${process.pid}`}_`;
 const inUse = new Set<string>();
+// The DATA_DIR each database was last used for: a test that seeds a DATA_DIR with a test app and then starts a server on
+// it finds its data, as it would in the SQLite file.
+const keptFor = new Map<string, string>();
+
+function databaseUrl(name: string): string {
+  const url = new URL(inject('pgUrl'));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
 /**
- * An empty database for one test app or server process, as good as a fresh one: no rows, sequences back at 1, nobody
- * else connected. `release` makes it available to the next caller in this worker.
+ * A database for one test app or server process on `dataDir`: the one last used for the same DATA_DIR, as it was left,
+ * when no one holds it; else an empty one, as good as a fresh one (no rows, sequences back at 1, nobody else
+ * connected). `release` makes it available to the next caller in this worker.
  */
-export async function recycledDatabase(): Promise<{ url: string; release: () => void }> {
+export async function recycledDatabase(dataDir?: string): Promise<{ url: string; release: () => void }> {
+  const kept = dataDir === undefined ? undefined : [...keptFor].find(([name, owner]) => owner === dataDir && !inUse.has(name))?.[0];
+  if (kept) {
+    inUse.add(kept);
+    return { url: databaseUrl(kept), release: () => inUse.delete(kept) };
+  }
   let index = 0;
   while (inUse.has(`${workerPrefix}${index}`)) index += 1;
   const name = `${workerPrefix}${index}`;
   inUse.add(name);
+  if (dataDir === undefined) keptFor.delete(name);
+  else keptFor.set(name, dataDir);
   const serverUrl = inject('pgUrl');
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
@@ -68,10 +85,9 @@ export async function recycledDatabase(): Promise<{ url: string; release: () => 
   } finally {
     await admin.end();
   }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  await resetDatabase(url.toString());
-  return { url: url.toString(), release: () => inUse.delete(name) };
+  const url = databaseUrl(name);
+  await resetDatabase(url);
+  return { url, release: () => inUse.delete(name) };
 }
 
 /** Empties every table and restarts every sequence; a database not migrated yet is left as it is. */

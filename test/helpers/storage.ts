@@ -14,7 +14,7 @@ export type TestStorageOptions = Pick<Config, 'dataDir'> & Partial<Pick<Config, 
 
 export async function testStorage(options: TestStorageOptions): Promise<Storage> {
   if (TEST_BACKEND === 'postgres') {
-    const database = await recycledDatabase();
+    const database = await recycledDatabase(options.dataDir);
     let storage: Storage;
     try {
       storage = await openTestStorage(database.url, { rejectionsMax: options.rejectionsMax ?? 10_000 });
@@ -36,7 +36,8 @@ export async function testStorage(options: TestStorageOptions): Promise<Storage>
   });
 }
 
-// A server process keeps its database across a restart on the same DATA_DIR (crash and restart tests).
+// A server process keeps its database across a restart on the same DATA_DIR (crash and restart tests), and finds
+// what a test app stored for the same DATA_DIR before it.
 const serverDatabases = new Map<string, Promise<string>>();
 
 /**
@@ -47,7 +48,7 @@ export async function testBackendEnv(dataDir: string): Promise<Record<string, st
   if (TEST_BACKEND === 'sqlite') return {};
   let url = serverDatabases.get(dataDir);
   if (!url) {
-    url = recycledDatabase().then((database) => database.url);
+    url = recycledDatabase(dataDir).then((database) => database.url);
     serverDatabases.set(dataDir, url);
   }
   return { DATABASE_URL: await url };
