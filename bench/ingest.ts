@@ -1,10 +1,14 @@
-// Ingest benchmark: durable ingest vs bare Fastify on the same payload, in the same run, plus the disk's fsync floor.
+// Ingest benchmark: durable ingest (SQLite; PostgreSQL with one and with two replicas) vs bare Fastify on the same
+// payload, in the same run, with the server processes' CPU time per acknowledged event, plus the disk's fsync floor.
+// PostgreSQL: PG_BENCH_URL (a role that may CREATE DATABASE), else a throwaway cluster like the tests'.
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { startCluster } from '../test/helpers/postgres-cluster.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -12,7 +16,54 @@ const CONNECTIONS = 20;
 const TOKEN = 'bench-webhook-token-0123456789abcdef';
 const template = JSON.parse(readFileSync(join(ROOT, 'fixtures/valid/transcript/documented.json'), 'utf8')) as Record<string, unknown>;
 
-type Result = { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number };
+type Result = { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; acknowledged: number; cpuUsPerEvent?: number };
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** user + system CPU time of a process so far, in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may contain spaces: count fields after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
+}
+
+/** Runs `work` and adds the CPU time the server processes spent meanwhile, per acknowledged (2xx) request. */
+async function measured(servers: ChildProcess[], work: () => Promise<Result>): Promise<Result> {
+  process.stderr.write('.');
+  const before = servers.map((server) => cpuMicros(server.pid!));
+  const result = await work();
+  const spent = servers.reduce((sum, server, i) => sum + cpuMicros(server.pid!) - before[i]!, 0);
+  return { ...result, cpuUsPerEvent: result.acknowledged > 0 ? spent / result.acknowledged : undefined };
+}
+
+/** Two load generators at once, half the connections each: req/s added up, p50 averaged, the worse p99. */
+async function loadSplit(name: string, urls: string[]): Promise<Result> {
+  const parts = await Promise.all(urls.map((url) => load(name, url, CONNECTIONS / urls.length)));
+  return {
+    name,
+    rps: parts.reduce((sum, part) => sum + part.rps, 0),
+    p50: parts.reduce((sum, part) => sum + part.p50, 0) / parts.length,
+    p99: Math.max(...parts.map((part) => part.p99)),
+    errors: parts.reduce((sum, part) => sum + part.errors, 0),
+    non2xx: parts.reduce((sum, part) => sum + part.non2xx, 0),
+    acknowledged: parts.reduce((sum, part) => sum + part.acknowledged, 0),
+  };
+}
+
+async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
 
 async function waitReady(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -39,11 +90,11 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Each request carries a unique conversationUUID, so every body is a new event (no duplicate short-cut). */
-async function load(name: string, url: string): Promise<Result> {
-  let counter = 0;
+let counter = 0;
+async function load(name: string, url: string, connections = CONNECTIONS): Promise<Result> {
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: DURATION_S,
     requests: [
       {
@@ -53,7 +104,15 @@ async function load(name: string, url: string): Promise<Result> {
       },
     ],
   });
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors, non2xx: result.non2xx };
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    acknowledged: result['2xx'],
+  };
 }
 
 function fdatasyncFloor(dir: string): { medianMs: number; p99Ms: number } {
@@ -82,33 +141,46 @@ async function main(): Promise<void> {
     const bareUrl = `http://127.0.0.1:${barePort}/webhooks/chatlio/transcript`;
     await waitReady(bareUrl, bare);
     await load('warm-up', bareUrl);
-    results.push(await load('bare Fastify (parse JSON, answer)', bareUrl));
+    results.push(await measured([bare], () => load('bare Fastify (parse JSON, answer)', bareUrl)));
     await stop(bare);
 
+    const relayEnv = { HOST: '127.0.0.1', WEBHOOK_TOKEN: TOKEN, API_TOKEN: 'bench-api-token-0123456789abcdefghij', LOG_LEVEL: 'warn' };
     for (const synchronous of ['full', 'normal'] as const) {
       const port = synchronous === 'full' ? '39102' : '39103';
-      const relay = start(['dist/cli.js', 'serve'], {
-        PORT: port,
-        HOST: '127.0.0.1',
-        DATA_DIR: join(dataDir, synchronous),
-        WEBHOOK_TOKEN: TOKEN,
-        API_TOKEN: 'bench-api-token-0123456789abcdefghij',
-        LOG_LEVEL: 'warn',
-        DB_SYNCHRONOUS: synchronous,
-      });
+      const relay = start(['dist/cli.js', 'serve'], { ...relayEnv, PORT: port, DATA_DIR: join(dataDir, synchronous), DB_SYNCHRONOUS: synchronous });
       const url = `http://127.0.0.1:${port}/webhooks/chatlio/transcript?token=${TOKEN}`;
       await waitReady(url, relay);
-      results.push(await load(`chatlio-relay ingest, synchronous=${synchronous}`, url));
+      results.push(await measured([relay], () => load(`chatlio-relay ingest, SQLite synchronous=${synchronous}`, url)));
       await stop(relay);
+    }
+
+    const cluster = process.env.PG_BENCH_URL ? undefined : await startCluster();
+    try {
+      const serverUrl = process.env.PG_BENCH_URL ?? cluster!.url;
+      for (const replicas of [1, 2]) {
+        const databaseUrl = await createDatabase(serverUrl, `chatlio_bench_${replicas}`);
+        const ports = Array.from({ length: replicas }, (_, i) => String(39104 + i));
+        const relays = ports.map((port) => start(['dist/cli.js', 'serve'], { ...relayEnv, PORT: port, DATA_DIR: join(dataDir, `pg-${port}`), DATABASE_URL: databaseUrl }));
+        const urls = ports.map((port) => `http://127.0.0.1:${port}/webhooks/chatlio/transcript?token=${TOKEN}`);
+        for (const [i, url] of urls.entries()) await waitReady(url, relays[i]!);
+        process.stderr.write(`[pg ${replicas}]`);
+        const name = `chatlio-relay ingest, PostgreSQL, ${replicas} replica${replicas > 1 ? 's (load split evenly)' : ''}`;
+        results.push(await measured(relays, () => loadSplit(name, urls)));
+        for (const relay of relays) await stop(relay);
+      }
+    } finally {
+      cluster?.stop();
     }
 
     const base = results[0]!;
     console.log(`\nIngest: ${CONNECTIONS} connections, ${DURATION_S} s each, unique ~3 KB transcripts (load generator on the same 2 cores)\n`);
-    console.log('| variant | req/s | p50 ms | p99 ms | vs bare | errors | non-2xx |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log('| variant | req/s | p50 ms | p99 ms | vs bare | server CPU µs / event | errors | non-2xx |');
+    console.log('|---|---|---|---|---|---|---|---|');
     for (const r of results) {
-      console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / base.rps).toFixed(2)} | ${r.errors} | ${r.non2xx} |`);
+      const cpu = r.cpuUsPerEvent === undefined ? '–' : String(Math.round(r.cpuUsPerEvent));
+      console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / base.rps).toFixed(2)} | ${cpu} | ${r.errors} | ${r.non2xx} |`);
     }
+    console.log('Server CPU: user + system time of the chatlio-relay process(es) (/proc/<pid>/stat) over the run, per 2xx answer; PostgreSQL\'s own processes are not counted.');
     console.log(`\nDisk floor in DATA_DIR: one fdatasync of a 512-byte write: median ${floor.medianMs.toFixed(3)} ms, p99 ${floor.p99Ms.toFixed(3)} ms`);
     const durable = results[1]!;
     console.log(`Target (durable ingest ≥ 0.5× bare, p99 < 15 ms): ratio ${(durable.rps / base.rps).toFixed(2)}, p99 ${durable.p99} ms`);

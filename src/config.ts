@@ -31,7 +31,20 @@ const envSchema = z.object({
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(72_000),
+  DATABASE_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL with a host').optional(),
+  PG_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
 });
+
+/** postgres://… or postgresql://… that parses as a URL; the message never echoes it (it carries the password). */
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
 
 export type Config = {
   port: number;
@@ -59,6 +72,10 @@ export type Config = {
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this. */
   keepAliveTimeoutMs: number;
+  /** PostgreSQL instead of SQLite in DATA_DIR: several replicas share it, and nothing touches DATA_DIR. */
+  databaseUrl?: string;
+  pgPoolSize: number;
+  pgStatementTimeoutMs: number;
 };
 
 export class ConfigError extends Error {
@@ -72,6 +89,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Node refuses a headers timeout longer than the whole-request timeout.
   const parsed = envSchema
     .refine((e) => e.HEADERS_TIMEOUT_MS <= e.REQUEST_TIMEOUT_MS, { path: ['HEADERS_TIMEOUT_MS'], message: 'must not exceed REQUEST_TIMEOUT_MS' })
+    // Replicas must share their tokens, and with PostgreSQL nothing is kept in DATA_DIR to generate them into.
+    .refine((e) => !e.DATABASE_URL || (e.WEBHOOK_TOKEN && e.API_TOKEN), {
+      path: ['DATABASE_URL'],
+      message: 'with PostgreSQL, WEBHOOK_TOKEN and API_TOKEN must both be set (replicas share them; nothing is generated into DATA_DIR)',
+    })
     .safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
@@ -98,5 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    databaseUrl: e.DATABASE_URL,
+    pgPoolSize: e.PG_POOL_SIZE,
+    pgStatementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
   };
 }

@@ -39,11 +39,23 @@ export function sendProblem(reply: FastifyReply, status: number, detail?: string
 
 // SQLite result codes that mean "storage is unavailable for now": the sender should retry. A damaged file (CORRUPT,
 // NOTADB) too: the event was not stored, and a restored backup will take it.
-const STORAGE_UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
+const SQLITE_UNAVAILABLE = /^SQLITE_(FULL|BUSY|LOCKED|IOERR|READONLY|CANTOPEN|PROTOCOL|NOMEM|CORRUPT|NOTADB)/;
+
+// PostgreSQL's equivalents, by SQLSTATE: connection exceptions (08…), insufficient resources (53…: disk full, out of
+// memory, too many connections), operator intervention (57…: admin or crash shutdown, cannot connect now, and 57014, a
+// statement cancelled by PG_STATEMENT_TIMEOUT_MS: the server is overloaded, a later retry may well succeed), and a
+// serialization failure or deadlock (40001, 40P01), which a retry resolves. Constraint and syntax errors stay 500s.
+const POSTGRES_UNAVAILABLE = /^(08...|53...|57...|40001|40P01)$/;
+// The socket under a pooled connection: the server went away or restarted. node-postgres reports a connection lost
+// mid-query without a code, by its message.
+const SOCKET_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const CONNECTION_LOST = /^Connection terminated/;
 
 export function isStorageUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && STORAGE_UNAVAILABLE.test(code);
+  if (typeof code === 'string') return SQLITE_UNAVAILABLE.test(code) || POSTGRES_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.has(code);
+  return error instanceof Error && CONNECTION_LOST.test(error.message);
 }
 
 /**

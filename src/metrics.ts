@@ -67,8 +67,9 @@ export function createMetrics(options: { storage: Pick<Storage, 'sizeBytes'> }):
   });
   new Gauge({
     name: 'chatlio_relay_database_size_bytes',
-    help: 'Size of the database on disk (SQLite: the main file plus its write-ahead log).',
+    help: 'Size of the database on disk (SQLite: the main file plus its write-ahead log; PostgreSQL: pg_database_size).',
     registers: [registry],
+    // Not cached: both are a few stat() calls (pg_database_size stats the database's files, it reads no rows).
     async collect() {
       this.set(await options.storage.sizeBytes());
     },

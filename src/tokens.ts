@@ -39,9 +39,10 @@ function readOrCreate(path: string): { token: string; created: boolean } {
   return { token, created: true };
 }
 
+/** Both tokens from the environment touch nothing on disk: with PostgreSQL, DATA_DIR is never read nor created. */
 export function resolveTokens(dataDir: string, fromEnv: { webhookTokens?: string[]; apiToken?: string }): Tokens {
   // Owner-only: DATA_DIR holds the tokens and visitors' personal data (created 0700 whatever the umask).
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!fromEnv.webhookTokens || !fromEnv.apiToken) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let generated = false;
   const tokens: Tokens = { webhook: fromEnv.webhookTokens ?? [], api: fromEnv.apiToken ?? '', generated };
   if (!fromEnv.webhookTokens) {

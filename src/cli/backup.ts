@@ -20,10 +20,16 @@ taken page by page while the server keeps receiving webhooks. The copy is checke
 
 Restore: stop the server, run \`chatlio-relay restore <file>\` (it moves the old database and any
 stale -wal/-shm aside), start the server.
+
+With DATABASE_URL (PostgreSQL) there is no SQLite file: back up with pg_dump (docs/postgres.md).
 `,
   async run(args, env) {
     const parsed = parseCommandArgs(backupCommand, args, { force: { type: 'boolean' } }, { max: 1 });
     if (!parsed) return 0;
+    // Read before the rest of the configuration: the answer is the same whatever else is set.
+    if (env.DATABASE_URL) {
+      throw usageError("backup is SQLite's online backup; with DATABASE_URL set, back up PostgreSQL with pg_dump (see docs/postgres.md)");
+    }
     const [file] = parsed.positionals;
     if (!file) throw usageError('missing <file>; see --help');
     const config = readConfig(env);
@@ -36,7 +42,6 @@ stale -wal/-shm aside), start the server.
     const storage = await openStorage(config, createLogger({ level: 'silent', pretty: false, maskPii: true }));
     let written: { bytes: number; schemaVersion: number };
     try {
-      if (storage.backend !== 'sqlite') throw new CliError('backup copies the SQLite database; back up PostgreSQL with its own tools (pg_dump)');
       written = await (storage as SqliteStorage).backup(target);
     } catch (error) {
       if (error instanceof BackupError) throw new CliError(error.message);

@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Storage } from './storage.js';
 import { DB_FILE, openSqliteStorage } from './sqlite/index.js';
+import { openPostgresStorage } from './postgres/index.js';
+import { describeUrl } from './postgres/connection.js';
 
 export type { Storage } from './storage.js';
 
@@ -13,7 +15,17 @@ export function sqlitePath(config: Pick<Config, 'dataDir'>): string {
 }
 
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
-  // The PostgreSQL backend adds its case here: `if (config.databaseUrl) return openPostgresStorage(...)`.
+  if (config.databaseUrl) {
+    // Never the URL itself in a log line: it carries the password.
+    logger.debug({ backend: 'postgres', database: describeUrl(config.databaseUrl) }, 'opening storage');
+    return openPostgresStorage({
+      url: config.databaseUrl,
+      poolSize: config.pgPoolSize,
+      statementTimeoutMs: config.pgStatementTimeoutMs,
+      rejectionsMax: config.rejectionsMax,
+      logger,
+    });
+  }
   const path = sqlitePath(config);
   logger.debug({ backend: 'sqlite', path }, 'opening storage');
   return openSqliteStorage({

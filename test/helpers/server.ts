@@ -1,4 +1,5 @@
-// The real server process (dist/cli.js serve) on a free port with its own DATA_DIR, for end-to-end tests.
+// The real server process (dist/cli.js serve) on a free port with its own DATA_DIR (and, with TEST_BACKEND=postgres,
+// its own database), for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       API_TOKEN,
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      ...testBackendEnv(),
+      ...(await testBackendEnv(dataDir)),
       ...env,
       PORT: String(port),
       DATA_DIR: dataDir,

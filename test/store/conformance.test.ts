@@ -1,10 +1,12 @@
-// The Storage contract, tested through the interface alone: every backend must pass this file unchanged.
+// The Storage contract, tested through the interface alone: every backend must pass this file unchanged. vitest runs it
+// once per backend (the sqlite and postgres projects of vitest.config.ts); its second half is in ./conformance.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import type { ClaimRequest, Storage } from '../../src/store/storage.js';
 import { parseSearchQuery } from '../../src/store/search-terms.js';
 import { tempDir } from '../helpers/app.js';
-import { testStorage } from '../helpers/storage.js';
+import { TEST_BACKEND, testStorage } from '../helpers/storage.js';
+import { storageConformance } from './conformance.js';
 import { deliverTo, newEvent } from '../helpers/events.js';
 
 const REJECTIONS_MAX = 3;
@@ -146,12 +148,20 @@ describe('claims and leases', () => {
     expect(await storage.claimDue(claim('b', { concurrency: 3 }), T0 + 3)).toEqual([]);
   });
 
+  // Leases run on the real clock here: PostgreSQL keeps them by the database's clock, whatever `now` a caller passes.
+  const reapOnce = async (storage: Storage) => {
+    const deadline = Date.now() + 5_000;
+    let reaped = 0;
+    while (reaped === 0 && Date.now() < deadline) reaped = await storage.reapExpiredLeases(Date.now());
+    return reaped;
+  };
+
   it('records an attempt only with the current claim token: a worker whose lease expired records nothing', async () => {
     const storage = await makeStorage();
     const { seq } = await storage.ingest(newEvent({ plan: deliverTo(T0, 'a') }));
-    const [stale] = await storage.claimDue(claim('a', { leaseMs: 1_000 }), T0);
-    expect(await storage.reapExpiredLeases(T0 + 2_000)).toBe(1);
-    const [fresh] = await storage.claimDue(claim('a', { leaseMs: 1_000 }), T0 + 2_000);
+    const [stale] = await storage.claimDue(claim('a', { leaseMs: 1 }), Date.now());
+    expect(await reapOnce(storage)).toBe(1);
+    const [fresh] = await storage.claimDue(claim('a', { leaseMs: 60_000 }), Date.now());
     expect(fresh!.seq).toBe(stale!.seq);
     expect(fresh!.claimToken).not.toBe(stale!.claimToken);
     const late = { deliverySeq: stale!.seq, attemptId: stale!.attemptId, claimToken: stale!.claimToken, durationMs: 9, outcome: 'succeeded' as const, externalId: 'late', next: { status: 'succeeded' as const } };
@@ -167,15 +177,19 @@ describe('claims and leases', () => {
   it('reaps expired leases only: back to pending, due now, the open attempt marked interrupted', async () => {
     const storage = await makeStorage();
     await storage.ingest(newEvent({ plan: deliverTo(T0, 'short', 'long') }));
-    const [short] = await storage.claimDue(claim('short', { leaseMs: 1_000 }), T0);
-    const [long] = await storage.claimDue(claim('long', { leaseMs: 60_000 }), T0);
-    expect(await storage.reapExpiredLeases(T0 + 500)).toBe(0);
-    expect(await storage.reapExpiredLeases(T0 + 5_000)).toBe(1);
-    expect(await storage.getDelivery(short!.seq)).toMatchObject({ status: 'pending', dueAt: T0 + 5_000, attempts: 1 });
+    const [long] = await storage.claimDue(claim('long', { leaseMs: 60_000 }), Date.now());
+    expect(await storage.reapExpiredLeases(Date.now())).toBe(0);
+    const [short] = await storage.claimDue(claim('short', { leaseMs: 1 }), Date.now());
+    const deadline = Date.now() + 5_000;
+    let reaped = 0;
+    let reapedAt = 0;
+    while (reaped === 0 && Date.now() < deadline) reaped = await storage.reapExpiredLeases((reapedAt = Date.now()));
+    expect(reaped).toBe(1);
+    expect(await storage.getDelivery(short!.seq)).toMatchObject({ status: 'pending', dueAt: reapedAt, attempts: 1 });
     expect(await storage.attempts(short!.seq)).toMatchObject([{ attempt: 1, outcome: 'interrupted' }]);
     expect(await storage.getDelivery(long!.seq)).toMatchObject({ status: 'running' });
     expect(await storage.attempts(long!.seq)).toMatchObject([{ attempt: 1, outcome: null }]);
-    expect(await storage.reapExpiredLeases(T0 + 5_000)).toBe(0);
+    expect(await storage.reapExpiredLeases(Date.now())).toBe(0);
   });
 
   it('moves a delivery on as the record says and keeps the handler state and the error, cut to size', async () => {
@@ -412,3 +426,5 @@ describe('operations', () => {
     await expect(storage.probeWrite()).rejects.toThrow(/closed/);
   });
 });
+
+storageConformance(TEST_BACKEND, makeStorage);

@@ -4,8 +4,8 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresStorage, PostgresSchemaTooNewError, PostgresUnavailableError, type PostgresStorage } from '../../src/store/postgres/index.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/postgres/connection.js';
-import { claimOf, newEvent, storageConformance } from './conformance.js';
-import { emptyDatabase, freshDatabase, openTestStorage, silentLogger } from '../helpers/postgres.js';
+import { claimOf, newEvent } from './conformance.js';
+import { freshDatabase, openTestStorage, silentLogger } from '../helpers/postgres.js';
 
 const databases: Array<() => Promise<void>> = [];
 const storages: PostgresStorage[] = [];
@@ -27,17 +27,7 @@ afterAll(async () => {
   await Promise.all(databases.map((drop) => drop()));
 });
 
-// One database for the whole contract suite, emptied before each test (a database per test costs half a second).
-let contractDatabase: Promise<string> | undefined;
-storageConformance('postgres', async () => {
-  contractDatabase ??= database().then(async (url) => {
-    await (await openTestStorage(url)).close();
-    return url;
-  });
-  const url = await contractDatabase;
-  await emptyDatabase(url);
-  return openTestStorage(url);
-});
+// The storage contract itself runs on PostgreSQL through test/store/conformance.test.ts (the postgres project).
 
 async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -224,10 +224,14 @@ export async function redeliverAll(
 
 /** Waiting and running rows only: both partial indexes, never the finished history. */
 export async function backlog(db: pg.Pool): Promise<Backlog> {
-  const counts = await db.query<{ handler: string; status: 'pending' | 'failed' | 'running'; count: number }>(
+  // Each branch reads one index (two partial ones, and deliveries_status for the dead rows, which the dead gauge needs):
+  // never the whole table.
+  const counts = await db.query<{ handler: string; status: 'pending' | 'failed' | 'running' | 'dead'; count: number }>(
     `SELECT handler, status, count(*) AS count FROM deliveries WHERE status IN ('pending', 'failed') GROUP BY handler, status
      UNION ALL
      SELECT handler, status, count(*) AS count FROM deliveries WHERE status = 'running' GROUP BY handler, status
+     UNION ALL
+     SELECT handler, status, count(*) AS count FROM deliveries WHERE status = 'dead' GROUP BY handler, status
      ORDER BY handler, status`,
   );
   const oldest = await db.query<{ due: number | null }>("SELECT min(due_at) AS due FROM deliveries WHERE status IN ('pending', 'failed')");
