@@ -14,6 +14,11 @@ const SQLITE_ONLY: Record<string, string> = {
   'test/dispatch/erasure.test.ts': 'counts delivery and attempt rows with SQLite SQL (erasure itself: the conformance suite)',
   'test/startup.test.ts': 'tokens generated into DATA_DIR, and a SQLite file with a newer schema (PostgreSQL: test/store/postgres.test.ts)',
   'test/e2e/banner.test.ts': 'the first-start banner of tokens generated into DATA_DIR (PostgreSQL takes them from the environment)',
+  'test/e2e/file-modes.test.ts': 'modes of the SQLite file, its -wal/-shm and backups in DATA_DIR (PostgreSQL writes nothing there)',
+  'test/e2e/damaged-start.test.ts': "start-up checks of the SQLite file's identity and health beside DATA_DIR",
+  'test/damaged-database.test.ts': 'damages pages of the SQLite file',
+  'test/readiness-disk-full.test.ts': 'fills the disk under the SQLite file (max_page_count, a small tmpfs)',
+  'test/ui/journeys.test.ts': 'seeds a rejection by opening the SQLite file before the server starts; the pages call the same storage interface on both',
 };
 
 /** About PostgreSQL itself: several storages (replicas) on one database. */
@@ -21,6 +26,8 @@ const POSTGRES_ONLY: Record<string, string> = {
   'test/store/postgres.test.ts': 'claims, leases, NOTIFY and migrations across several pools on one database',
   'test/cli/postgres.test.ts': 'DATABASE_URL at start-up and in the CLI',
   'test/e2e/replicas.test.ts': 'three server processes on one database',
+  'test/store/ids-postgres.test.ts': 'ids of two fresh PostgreSQL databases',
+  'test/cli/copy-to-postgres.test.ts': 'copies a SQLite file into PostgreSQL',
 };
 
 /** Never open a storage (pure functions, the repository's files, the CLI's help): one run is enough. */

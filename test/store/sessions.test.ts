@@ -1,33 +1,23 @@
-// The Storage contract's web inbox sessions, through the interface alone, on SQLite and on PostgreSQL.
+// The Storage contract's web inbox sessions, through the interface alone, on the backend under test.
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import type { Storage, UiSession } from '../../src/store/storage.js';
 import { tempDir } from '../helpers/app.js';
-import { testStorage } from '../helpers/storage.js';
-import { freshDatabase, openTestStorage } from '../helpers/postgres.js';
+import { TEST_BACKEND, testStorage } from '../helpers/storage.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+// vitest runs this file once per backend (the sqlite and postgres projects of vitest.config.ts).
 const backends: Array<[string, () => Promise<Storage>]> = [
   [
-    'sqlite',
+    TEST_BACKEND,
     async () => {
       const dataDir = tempDir('chatlio-relay-sessions-');
       const storage = await testStorage({ dataDir });
       cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      cleanups.push(() => storage.close());
-      return storage;
-    },
-  ],
-  [
-    'postgres',
-    async () => {
-      const { url, drop } = await freshDatabase();
-      const storage = await openTestStorage(url);
-      cleanups.push(drop);
       cleanups.push(() => storage.close());
       return storage;
     },
