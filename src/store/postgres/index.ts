@@ -9,6 +9,7 @@ import type {
   DeliveryFilter,
   DeliveryStatus,
   EventFilter,
+  EventPageOptions,
   FieldError,
   NewEvent,
   Range,
@@ -77,7 +78,7 @@ export class PostgresStorage implements Storage {
   parseEventId(id: string) {
     return parseEventId(id);
   }
-  listEvents(filter: EventFilter, page: { before?: number; limit: number }) {
+  listEvents(filter: EventFilter, page: EventPageOptions) {
     return events.listEvents(this.pool, filter, page);
   }
   conversation(uuid: string) {
