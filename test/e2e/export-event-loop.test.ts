@@ -19,7 +19,7 @@ let server: ServerProcess;
 beforeAll(async () => {
   // Seeded through the storage itself (the same files the server then opens): thousands of webhooks would take longer.
   const dataDir = tempDir('chatlio-relay-export-loop-');
-  const storage = await testStorage({ dataDir, dbSynchronous: 'off' });
+  const storage = await testStorage({ dataDir, dbSynchronous: 'normal' });
   for (let start = 0; start < EVENTS; start += 1000) {
     await Promise.all(Array.from({ length: 1000 }, (_, i) => storage.ingest(newEvent({ raw: transcriptBody(start + i) }))));
   }
