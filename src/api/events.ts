@@ -8,7 +8,7 @@ import type { EventRow } from '../store/storage.js';
 import { eventJsonSchema, toEventJson, toEventJsonText } from './event-json.js';
 import { deliveryWithAttemptsSchema, eventDeliveries } from './deliveries.js';
 import { decodeCursor, encodeCursor, eventFilterQuery, toEventFilter } from './event-filter.js';
-import { EXPORT_FORMATS, exportStream } from './export.js';
+import { CSV_COLUMNS, EXPORT_FORMATS, exportStream } from './export.js';
 import { removedSchema } from './removed.js';
 
 const params = z.object({ id: z.string().describe('event id, e.g. evt_000000001a') });
@@ -53,6 +53,7 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     '/events',
     {
       schema: {
+        operationId: 'listEvents',
         summary: 'List and search events, newest first',
         description: `Filters combine (all must match). Pages follow nextCursor; walking every page returns each matching event once, even while new events arrive. A page ends early (fewer than limit events, nextCursor set) once its stored bodies pass ${LIST_PAGE_BYTES / 1024 / 1024} MiB; it always holds at least one event.`,
         tags: ['events'],
@@ -76,11 +77,18 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     '/events/export',
     {
       schema: {
+        operationId: 'exportEvents',
         summary: 'Download every matching event as NDJSON or CSV',
         description: `Same filters as the list, streamed newest first. CSV cells that a spreadsheet would run as a formula are prefixed with a single quote. At most ${MAX_CONCURRENT_EXPORTS} exports run at once; another is answered 503 with Retry-After.`,
         tags: ['events'],
         querystring: exportQuery,
         produces: [CONTENT_TYPES.ndjson, CONTENT_TYPES.csv],
+      },
+      config: {
+        documentedOk: {
+          'application/x-ndjson': z.string().describe('one event JSON (as GET /api/events/{id} without deliveries) a line'),
+          'text/csv': z.string().describe(`a header row (${CSV_COLUMNS.join(',')}), then one row an event`),
+        },
       },
     },
     async (request, reply) => {
@@ -106,6 +114,7 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     '/events/:id',
     {
       schema: {
+        operationId: 'getEvent',
         summary: 'One stored event, with its deliveries and their attempts',
         tags: ['events'],
         params,
@@ -120,7 +129,10 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
 
   routes.get(
     '/events/:id/raw',
-    { schema: { summary: 'The exact bytes received for an event', tags: ['events'], params } },
+    {
+      schema: { operationId: 'getEventRaw', summary: 'The exact bytes received for an event', tags: ['events'], params },
+      config: { documentedOk: { 'application/json': z.record(z.string(), z.unknown()).describe('the body byte for byte as Chatlio sent it') } },
+    },
     async (request, reply) => reply.type('application/json').send((await findEvent(ctx, request.params.id)).raw),
   );
 
@@ -128,6 +140,7 @@ export const eventRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     '/events/:id',
     {
       schema: {
+        operationId: 'eraseEvent',
         summary: 'Erase one event',
         description: 'Removes the event, its full-text row, its tags and its deliveries.',
         tags: ['erasure'],
