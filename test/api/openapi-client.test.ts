@@ -111,7 +111,7 @@ console.log(JSON.stringify({ stored, listedIds, email, missingStatus, badPaths, 
       try {
         execFileSync(process.execPath, [tsc, ...compile], { cwd: dir, encoding: 'utf8' });
       } catch (error) {
-        throw new Error(`the generated client does not compile:\n${(error as { stdout?: string }).stdout ?? String(error)}`);
+        throw new Error(`the generated client does not compile:\n${(error as { stdout?: string }).stdout ?? String(error)}`, { cause: error });
       }
       mkdirSync(join(dir, 'out'), { recursive: true });
       writeFileSync(join(dir, 'out', 'package.json'), '{"type":"module"}');
