@@ -62,7 +62,7 @@ const transform: Transform = (document) => {
   const response: Record<string, unknown> = { ...(schema.response as Record<string, unknown> | undefined) };
   const ok = route.config?.documentedOk;
   if (ok) response[200] = { description: 'OK', content: Object.fromEntries(Object.entries(ok).map(([type, body]) => [type, { schema: body }])) };
-  for (const status of [...statuses].sort()) response[status] ??= problemResponse(status);
+  for (const status of [...statuses].sort((a, b) => a - b)) response[status] ??= problemResponse(status);
   const body = route.config?.documentedBody;
   const result = jsonSchemaTransform({ ...document, schema: { ...schema, response, ...(body ? { body } : {}) } });
   if (!(result.schema as { operationId?: unknown }).operationId) throw new Error(`${String(route.method)} ${route.url} has no operationId in its schema`);
