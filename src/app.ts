@@ -40,7 +40,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  await registerOpenApi(app);
+  await registerOpenApi(app, ctx.config);
   await app.register(healthRoutes, { ctx });
   await app.register(metricsRoutes, { ctx });
   await app.register(webhookRoutes, { ctx, prefix: '/webhooks/chatlio' });

@@ -61,6 +61,7 @@ export const conversationRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async
     '/conversations/:uuid',
     {
       schema: {
+        operationId: 'getConversation',
         summary: "A conversation's events and merged message timeline",
         tags: ['conversations'],
         params: z.object({ uuid: z.string().min(1).max(200).describe('the conversationUUID') }),

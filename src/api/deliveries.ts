@@ -92,6 +92,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
     '/deliveries',
     {
       schema: {
+        operationId: 'listDeliveries',
         summary: 'Deliveries, newest first, keyset-paginated',
         tags: ['deliveries'],
         querystring: listQuery,
@@ -110,6 +111,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
     '/deliveries/:id',
     {
       schema: {
+        operationId: 'getDelivery',
         summary: 'One delivery with its attempts',
         tags: ['deliveries'],
         params: z.object({ id: z.string().describe('delivery id, e.g. dlv_0000000001') }),
@@ -128,6 +130,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
     '/deliveries/redeliver',
     {
       schema: {
+        operationId: 'redeliverAll',
         summary: 'Put every delivery in a status (default dead) back to pending, due now',
         description: 'since and until narrow it to the deliveries of events received in that range, as on the events list.',
         tags: ['deliveries'],
@@ -153,6 +156,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (ap
     '/events/:id/redeliver',
     {
       schema: {
+        operationId: 'redeliverEvent',
         summary: "Deliver an event again to all its handlers, or to one (?handler=), keeping the attempts so far",
         tags: ['deliveries'],
         params: z.object({ id: z.string() }),

@@ -42,6 +42,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
     '/rejections',
     {
       schema: {
+        operationId: 'listRejections',
         summary: 'Bodies refused with 422, newest first',
         tags: ['rejections'],
         querystring: z.strictObject({
@@ -61,7 +62,7 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
 
   routes.get(
     '/rejections/:id',
-    { schema: { summary: 'One rejected body', tags: ['rejections'], params, response: { 200: rejectionSchema } } },
+    { schema: { operationId: 'getRejection', summary: 'One rejected body', tags: ['rejections'], params, response: { 200: rejectionSchema } } },
     async (request) => toJson(await findRejection(ctx, request.params.id)),
   );
 
@@ -69,12 +70,14 @@ export const rejectionRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
     '/rejections/:id/replay',
     {
       schema: {
+        operationId: 'replayRejection',
         summary: 'Validate a rejected body again and store it if it now passes',
         description: 'On success the rejection is removed and the new event id returned; still invalid → 422 with the errors.',
         tags: ['rejections'],
         params,
         response: { 200: ingestAnswerSchema },
       },
+      config: { problems: [422] },
     },
     async (request) => {
       const rejection = await findRejection(ctx, request.params.id);

@@ -42,6 +42,7 @@ export const statsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
     '/stats',
     {
       schema: {
+        operationId: 'getStats',
         summary: 'Counts by type and day, ratings and median first-response time for a range',
         description: `The range defaults to the last ${DEFAULT_DAYS} days and may span at most ${MAX_DAYS} days.`,
         tags: ['stats'],

@@ -10,6 +10,7 @@ export const visitorRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app
     '/visitors/:key',
     {
       schema: {
+        operationId: 'eraseVisitor',
         summary: "Erase a visitor's events and the rejected bodies that mention them",
         description:
           'The key is an email (case-insensitive) or a visitor UUID. Identifiers seen together on the same events are erased together: ' +

@@ -166,6 +166,29 @@ export type Backlog = {
   oldestDueAt: number | null;
 };
 
+/** A page of events: up to `limit` rows strictly before `before` (a seq), newest first. */
+export type EventPageOptions = {
+  before?: number;
+  limit: number;
+  /**
+   * Ends the page early once the stored bodies would pass this many bytes (it still holds at least one event): with
+   * large bodies a page is bounded in memory, not only in rows. The backends read the sizes before the bodies.
+   */
+  maxBytes?: number;
+};
+
+/** How many of the candidate rows (their body sizes, in page order) one page takes under `limit` and `maxBytes`. */
+export function rowsThatFit(sizes: readonly number[], limit: number, maxBytes = Number.POSITIVE_INFINITY): number {
+  let bytes = 0;
+  let taken = 0;
+  for (const size of sizes.slice(0, limit)) {
+    if (taken > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    taken += 1;
+  }
+  return taken;
+}
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Web inbox sessions
 
@@ -195,7 +218,7 @@ export interface Storage {
   getEvent(seq: number): Promise<EventRow | undefined>;
   /** Public id → seq, undefined when the id is not one of ours. */
   parseEventId(id: string): number | undefined;
-  listEvents(filter: EventFilter, page: { before?: number; limit: number }): Promise<EventPage>;
+  listEvents(filter: EventFilter, page: EventPageOptions): Promise<EventPage>;
   /** Every event of a conversation, oldest first. */
   conversation(uuid: string): Promise<EventRow[]>;
   /** Deletes one event with its search row and deliveries; true if it existed. */

@@ -1,6 +1,6 @@
 // Reading and erasing events: filtered keyset pages, conversations, and deletions for privacy and retention.
 import type pg from 'pg';
-import type { EventFilter, EventPage, EventRow } from '../storage.js';
+import { rowsThatFit, type EventFilter, type EventPage, type EventPageOptions, type EventRow } from '../storage.js';
 import { EVENT_COLUMNS, toEventRow, type RawEvent } from './rows.js';
 import type { IdCodec } from '../ids.js';
 import { toTsquery } from './search.js';
@@ -75,16 +75,28 @@ export async function getEvent(db: pg.Pool, ids: IdCodec, seq: number): Promise<
   return rows[0] ? toEventRow(rows[0], ids) : undefined;
 }
 
-/** One page of matching events, newest first, strictly before `before` (a seq) when given. */
-export async function listEvents(db: pg.Pool, ids: IdCodec, filter: EventFilter, page: { before?: number; limit: number }): Promise<EventPage> {
+/**
+ * One page of matching events, newest first, strictly before `before` (a seq) when given. With `maxBytes`, the body
+ * sizes are read first (octet_length reads the TOAST header, not the value) and only the bodies that fit are fetched.
+ */
+export async function listEvents(db: pg.Pool, ids: IdCodec, filter: EventFilter, page: EventPageOptions): Promise<EventPage> {
   const params = new Params();
   const where = await whereOf(db, filter, page.before, params);
-  const { rows } = await db.query<RawEvent>(
-    `SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ${params.add(page.limit + 1)}`,
+  const limit = params.add(page.limit + 1);
+  if (page.maxBytes === undefined) {
+    const { rows } = await db.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events ${where} ORDER BY seq DESC LIMIT ${limit}`, params.values);
+    const events = rows.slice(0, page.limit).map((row) => toEventRow(row, ids));
+    return { rows: events, next: rows.length > page.limit ? events.at(-1)!.seq : null };
+  }
+  const { rows: sizes } = await db.query<{ seq: number; size: number }>(
+    `SELECT seq, octet_length(raw) AS size FROM events ${where} ORDER BY seq DESC LIMIT ${limit}`,
     params.values,
   );
-  const events = rows.slice(0, page.limit).map((row) => toEventRow(row, ids));
-  return { rows: events, next: rows.length > page.limit ? events.at(-1)!.seq : null };
+  const taken = rowsThatFit(sizes.map((row) => row.size), page.limit, page.maxBytes);
+  const seqs = sizes.slice(0, taken).map((row) => row.seq);
+  const { rows } = await db.query<RawEvent>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq = ANY($1::bigint[]) ORDER BY seq DESC`, [seqs]);
+  // An event erased between the two reads is simply missing from the page; the cursor still moves past it.
+  return { rows: rows.map((row) => toEventRow(row, ids)), next: sizes.length > taken ? seqs.at(-1)! : null };
 }
 
 export async function conversation(db: pg.Pool, ids: IdCodec, uuid: string): Promise<EventRow[]> {

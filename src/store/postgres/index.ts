@@ -9,6 +9,7 @@ import type {
   DeliveryFilter,
   DeliveryStatus,
   EventFilter,
+  EventPageOptions,
   FieldError,
   NewEvent,
   Range,
@@ -84,7 +85,7 @@ export class PostgresStorage implements Storage {
   parseEventId(id: string) {
     return this.ids.parseEventId(id);
   }
-  listEvents(filter: EventFilter, page: { before?: number; limit: number }) {
+  listEvents(filter: EventFilter, page: EventPageOptions) {
     return events.listEvents(this.pool, this.ids, filter, page);
   }
   conversation(uuid: string) {

@@ -1,6 +1,6 @@
 // Reading and erasing stored events: filtered keyset pages, conversations, time bounds, and deletions for privacy and retention.
 import type { Db } from './db.js';
-import type { EventFilter, EventPage, EventRow } from '../storage.js';
+import { rowsThatFit, type EventFilter, type EventPage, type EventPageOptions, type EventRow } from '../storage.js';
 import { EVENT_COLUMNS, toEventRow, type RawEventRow } from './events.js';
 import type { IdCodec } from '../ids.js';
 import { ftsMatch, tagMatch } from './search.js';
@@ -113,6 +113,9 @@ export function eventQueries(db: Db, ids: IdCodec) {
   const byConversation = db.prepare<[string], RawRow>(
     `SELECT ${EVENT_COLUMNS} FROM events WHERE conversation_uuid = ? ORDER BY seq`,
   );
+  const bySeqs = db.prepare<[string], RawRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq DESC`,
+  );
   const deleteBySeq = db.prepare<[number], void>('DELETE FROM events WHERE seq = ?');
   const uuidsByEmail = db.prepare<[string], { id: string }>(
     'SELECT DISTINCT visitor_uuid AS id FROM events WHERE visitor_email = ? AND visitor_uuid IS NOT NULL',
@@ -131,13 +134,24 @@ export function eventQueries(db: Db, ids: IdCodec) {
     )`);
 
   return {
-    /** One page of matching events, newest first, strictly before `before` (a seq) when given. */
-    list(filter: EventFilter, options: { before?: number; limit: number }): EventPage {
+    /**
+     * One page of matching events, newest first, strictly before `before` (a seq) when given. With `maxBytes`, the
+     * body sizes are read first (length() of a blob reads no overflow pages) and only the bodies that fit are read.
+     */
+    list(filter: EventFilter, options: EventPageOptions): EventPage {
       const { from, where, order, params } = plan(filter, options.before);
-      const sql = `SELECT ${columns('e')} FROM ${from} ${where} ORDER BY ${order} LIMIT @limit`;
-      const raws = prepared(sql).all({ ...params, limit: options.limit + 1 }) as RawRow[];
-      const rows = raws.slice(0, options.limit).map((row) => toEventRow(row, ids));
-      return { rows, next: raws.length > options.limit ? rows.at(-1)!.seq : null };
+      if (options.maxBytes === undefined) {
+        const sql = `SELECT ${columns('e')} FROM ${from} ${where} ORDER BY ${order} LIMIT @limit`;
+        const raws = prepared(sql).all({ ...params, limit: options.limit + 1 }) as RawRow[];
+        const rows = raws.slice(0, options.limit).map((row) => toEventRow(row, ids));
+        return { rows, next: raws.length > options.limit ? rows.at(-1)!.seq : null };
+      }
+      const sizesSql = `SELECT e.seq AS seq, length(e.raw) AS size FROM ${from} ${where} ORDER BY ${order} LIMIT @limit`;
+      const sizes = prepared(sizesSql).all({ ...params, limit: options.limit + 1 }) as Array<{ seq: number; size: number }>;
+      const taken = rowsThatFit(sizes.map((row) => row.size), options.limit, options.maxBytes);
+      const seqs = sizes.slice(0, taken).map((row) => row.seq);
+      const rows = (bySeqs.all(JSON.stringify(seqs)) as RawRow[]).map((row) => toEventRow(row, ids));
+      return { rows, next: sizes.length > taken ? seqs.at(-1)! : null };
     },
 
     /** The SQL a filter runs, for EXPLAIN QUERY PLAN in benchmarks and tests. */
