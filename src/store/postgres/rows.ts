@@ -1,7 +1,7 @@
 // Rows as PostgreSQL returns them, turned into the storage contract's objects; public ids exactly as on SQLite.
 import type { EventType } from '../../chatlio/index.js';
 import { sequenceIds } from '../ids.js';
-import type { Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
+import type { AlertAction, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
 
 const eventIds = sequenceIds('evt_');
 const deliveryIds = sequenceIds('dlv_');
@@ -40,11 +40,13 @@ export function toEventRow(row: RawEvent): EventRow {
 }
 
 export const DELIVERY_COLUMNS =
-  'id, event_seq, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
+  'id, event_seq, alert_id, alert_action, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
 
 export type RawDelivery = {
   id: number;
-  event_seq: number;
+  event_seq: number | null;
+  alert_id: number | null;
+  alert_action: AlertAction | null;
   handler: string;
   status: DeliveryStatus;
   attempts: number;
@@ -63,8 +65,10 @@ export function toDelivery(row: RawDelivery): Delivery {
   return {
     id: formatDeliveryId(row.id),
     seq: row.id,
-    eventId: formatEventId(row.event_seq),
+    eventId: row.event_seq === null ? null : formatEventId(row.event_seq),
     eventSeq: row.event_seq,
+    alertId: row.alert_id,
+    alertAction: row.alert_action,
     handler: row.handler,
     status: row.status,
     attempts: row.attempts,

@@ -22,6 +22,7 @@ import { rejectionStore } from './rejections.js';
 import { statsStore } from './stats.js';
 import { deliveryStore } from './deliveries.js';
 import { backupTo } from './backup.js';
+import { alertStore } from './alerts.js';
 
 export { DB_FILE, SchemaTooNewError } from './db.js';
 
@@ -63,6 +64,7 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
   const rejections = rejectionStore(db, { max: options.rejectionsMax });
   const stats = statsStore(db, queries);
   const deliveries = deliveryStore(db);
+  const alerts = alertStore(db);
 
   /** The event, its full-text and first-response rows, and its planned deliveries and cancellations. */
   const writeEvent = (event: NewEvent, now: number): IngestResult => {
@@ -198,6 +200,35 @@ export function openSqliteStorage(options: SqliteOptions): SqliteStorage {
     },
     async backlog() {
       return deliveries.backlog();
+    },
+
+    async openAlert(alert, notify, now = Date.now()) {
+      const opened = immediate(() => alerts.open(alert, notify, now));
+      if (opened && notify.length > 0) notifyDue();
+      return opened;
+    },
+    async resolveAlert(id, notify, now = Date.now()) {
+      const resolved = immediate(() => alerts.resolve(id, notify, now));
+      if (resolved && notify.length > 0) notifyDue();
+      return resolved;
+    },
+    async getAlert(id) {
+      return alerts.get(id);
+    },
+    async openAlerts() {
+      return alerts.openAlerts();
+    },
+    async listAlerts(page) {
+      return alerts.list(page.before, page.limit);
+    },
+    async handlerHealth(handler) {
+      return alerts.health(handler);
+    },
+    async deadCount(handler) {
+      return alerts.deadCount(handler);
+    },
+    async lastEventReceivedAt() {
+      return alerts.lastEventReceivedAt();
     },
 
     async probeWrite(now = Date.now()) {
