@@ -1,5 +1,6 @@
 // An alert as a notify handler receives it, and the plain-text wording every destination builds on.
 import type { Alert, AlertAction } from '../store/storage.js';
+import type { Glance } from '../dispatch/handlers/glance.js';
 
 export type AlertNotice = { alert: Alert; action: AlertAction };
 
@@ -19,14 +20,40 @@ export function alertFacts(notice: AlertNotice): Array<{ label: string; value: s
   if (typeof detail.lastStatusCode === 'number') facts.push({ label: 'Status code', value: String(detail.lastStatusCode) });
   facts.push({ label: 'Since', value: new Date(alert.openedAt).toISOString() });
   if (notice.action === 'resolve' && alert.resolvedAt !== null) facts.push({ label: 'Resolved', value: new Date(alert.resolvedAt).toISOString() });
-  if (notice.action === 'trigger') facts.push({ label: 'What to do', value: detail.action });
+  if (notice.action === 'trigger') facts.push({ label: 'What to do', value: detail.advice });
   if (detail.link) facts.push({ label: 'Details', value: detail.link });
   return facts;
+}
+
+/** The alert as the card-shaped handlers (Teams, Discord) lay it out; the link is a button, not a fact. */
+export function alertGlance(notice: AlertNotice): Glance {
+  const link = notice.alert.detail.link;
+  return {
+    title: alertTitle(notice),
+    facts: alertFacts(notice).filter((fact) => fact.label !== 'Details'),
+    lines: [],
+    ...(link ? { link: { label: 'Open the details', url: link } } : {}),
+  };
 }
 
 /** Title and facts as plain text lines (email bodies, logs, SMS-like destinations). */
 export function alertText(notice: AlertNotice): string {
   return [alertTitle(notice), '', ...alertFacts(notice).map((fact) => `${fact.label}: ${fact.value}`)].join('\n');
+}
+
+/** The alert as JSON (the http handler's body, GET /api/alerts' items): ISO times, the action it announces. */
+export function alertJson(notice: AlertNotice) {
+  const { alert } = notice;
+  return {
+    action: notice.action,
+    id: alert.id,
+    kind: alert.kind,
+    subject: alert.subject,
+    status: alert.resolvedAt === null ? ('open' as const) : ('resolved' as const),
+    openedAt: new Date(alert.openedAt).toISOString(),
+    resolvedAt: alert.resolvedAt === null ? null : new Date(alert.resolvedAt).toISOString(),
+    ...alert.detail,
+  };
 }
 
 /** The same alert in every message about it, so a destination can thread or close it (PagerDuty's dedup_key). */

@@ -182,7 +182,7 @@ export type AlertDetail = {
   /** What is wrong, one line. */
   summary: string;
   /** What to do about it. */
-  action: string;
+  advice: string;
   handler?: string;
   lastError?: string | null;
   lastStatusCode?: number | null;

@@ -63,7 +63,7 @@ const postgres: Backend = {
 };
 
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
-const failing = (subject: string): NewAlert => ({ kind: 'failing', subject, detail: { summary: `${subject} failed 5 times in a row`, action: 'look', handler: subject } });
+const failing = (subject: string): NewAlert => ({ kind: 'failing', subject, detail: { summary: `${subject} failed 5 times in a row`, advice: 'look', handler: subject } });
 
 for (const backend of [sqlite, postgres]) {
   describe(`${backend.name}: alerts in storage`, () => {
