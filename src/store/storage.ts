@@ -281,7 +281,11 @@ export interface Storage {
    * without writing anything when an alert of the same kind and subject is already open (deduplicated across replicas).
    */
   openAlert(alert: NewAlert, notify: readonly string[], now?: number): Promise<Alert | undefined>;
-  /** Resolves an open alert and creates its "resolved" deliveries; undefined when it was not open (any more). */
+  /**
+   * Resolves an open alert and creates its "resolved" deliveries; undefined when it was not open (any more). Its
+   * triggers still waiting are cancelled, so none goes out after the resolution; a handler never sent the trigger gets
+   * no resolution either.
+   */
   resolveAlert(id: number, notify: readonly string[], now?: number): Promise<Alert | undefined>;
   getAlert(id: number): Promise<Alert | undefined>;
   openAlerts(): Promise<Alert[]>;

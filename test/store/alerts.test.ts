@@ -86,6 +86,8 @@ for (const backend of [sqlite, postgres]) {
       const subject = unique('zendesk');
       const ops = unique('ops');
       const first = (await storage.openAlert(failing(subject), [ops], T0))!;
+      const [sent] = await storage.claimDue(claim(ops), T0);
+      await storage.recordAttempt({ deliverySeq: sent!.seq, attemptId: sent!.attemptId, claimToken: sent!.claimToken, durationMs: 1, outcome: 'succeeded', next: { status: 'succeeded' } }, T0);
       expect(await storage.resolveAlert(first.id, [ops], T0 + 5000)).toMatchObject({ id: first.id, resolvedAt: T0 + 5000 });
       expect(await storage.resolveAlert(first.id, [ops], T0 + 6000)).toBeUndefined();
       const second = await storage.openAlert(failing(subject), [ops], T0 + 7000);
@@ -104,6 +106,20 @@ for (const backend of [sqlite, postgres]) {
       ]);
       expect(await storage.getAlert(first.id)).toEqual(mine[1]);
       expect((await storage.listAlerts({ before: second!.id, limit: 100 })).some((alert) => alert.id === second!.id)).toBe(false);
+    });
+
+    it('cancels waiting triggers on resolve: no resolution for a handler never told, one for a handler that was tried', async () => {
+      const storage = await backend.open();
+      const [tried, untold] = [unique('pd'), unique('mail')];
+      const alert = (await storage.openAlert(failing(unique('zendesk')), [tried, untold], T0))!;
+      const [claimed] = await storage.claimDue(claim(tried), T0);
+      await storage.recordAttempt({ deliverySeq: claimed!.seq, attemptId: claimed!.attemptId, claimToken: claimed!.claimToken, durationMs: 1, outcome: 'failed', statusCode: 503, next: { status: 'failed', dueAt: T0 + 60_000 } }, T0);
+      await storage.resolveAlert(alert.id, [tried, untold], T0 + 1000);
+      expect((await storage.listDeliveries({ handler: tried }, { limit: 10 })).map((d) => [d.alertAction, d.status])).toEqual([
+        ['resolve', 'pending'],
+        ['trigger', 'cancelled'],
+      ]);
+      expect((await storage.listDeliveries({ handler: untold }, { limit: 10 })).map((d) => [d.alertAction, d.status])).toEqual([['trigger', 'cancelled']]);
     });
 
     it('claims and records an alert notification like any delivery', async () => {

@@ -43,7 +43,15 @@ export function resolveAlert(pool: pg.Pool, id: number, handlers: readonly strin
   return inTransaction(pool, async (client) => {
     const { rows } = await client.query<RawAlert>(`UPDATE alerts SET resolved_at = $2 WHERE id = $1 AND resolved_at IS NULL RETURNING ${COLUMNS}`, [id, now]);
     if (!rows[0]) return undefined;
-    await notify(client, rows[0].id, 'resolve', handlers, now);
+    // A trigger still waiting when its alert clears is never sent after the resolution (a late PagerDuty trigger would
+    // reopen an incident nobody closes); one never tried at all needs no resolution either.
+    const cancelled = await client.query<{ handler: string; attempts: number }>(
+      `UPDATE deliveries SET status = 'cancelled', due_at = NULL, updated_at = $2
+       WHERE alert_id = $1 AND alert_action = 'trigger' AND status IN ('pending', 'failed') RETURNING handler, attempts`,
+      [id, now],
+    );
+    const neverSent = new Set(cancelled.rows.filter((trigger) => trigger.attempts === 0).map((trigger) => trigger.handler));
+    await notify(client, rows[0].id, 'resolve', handlers.filter((handler) => !neverSent.has(handler)), now);
     return toAlert(rows[0]);
   });
 }

@@ -27,6 +27,11 @@ export function alertStore(db: Db) {
   const notification = db.prepare<Record<string, unknown>>(`
     INSERT INTO deliveries (alert_id, alert_action, handler, status, due_at, created_at, updated_at)
     VALUES (@alertId, @action, @handler, 'pending', @now, @now, @now)`);
+  // A trigger still waiting when its alert clears is never sent after the resolution (a late PagerDuty trigger would
+  // reopen an incident nobody closes); one never tried at all needs no resolution either.
+  const cancelTriggers = db.prepare<Record<string, unknown>, { handler: string; attempts: number }>(`
+    UPDATE deliveries SET status = 'cancelled', due_at = NULL, updated_at = @now
+    WHERE alert_id = @id AND alert_action = 'trigger' AND status IN ('pending', 'failed') RETURNING handler, attempts`);
   const byId = db.prepare<[number], RawAlert>(`SELECT ${COLUMNS} FROM alerts WHERE id = ?`);
   const open = db.prepare<[], RawAlert>(`SELECT ${COLUMNS} FROM alerts WHERE resolved_at IS NULL ORDER BY id`);
   const page = db.prepare<[number, number], RawAlert>(`SELECT ${COLUMNS} FROM alerts WHERE id < ? ORDER BY id DESC LIMIT ?`);
@@ -53,7 +58,8 @@ export function alertStore(db: Db) {
     resolve(id: number, handlers: readonly string[], now: number): Alert | undefined {
       const row = resolve.get({ id, now });
       if (!row) return undefined;
-      notify(row.id, 'resolve', handlers, now);
+      const neverSent = new Set(cancelTriggers.all({ id, now }).filter((trigger) => trigger.attempts === 0).map((trigger) => trigger.handler));
+      notify(row.id, 'resolve', handlers.filter((handler) => !neverSent.has(handler)), now);
       return toAlert(row);
     },
     get(id: number): Alert | undefined {
