@@ -264,6 +264,9 @@ describe('GET /api/alerts and the metrics', () => {
     expect((await app.api('GET', '/api/alerts?cursor=nope!')).status).toBe(400);
     expect((await app.api('GET', '/api/alerts?limit=0')).status).toBe(400);
 
+    const openapi = (await app.app.inject({ url: '/openapi.json' })).json<{ paths: Record<string, { get?: { parameters?: Array<{ name: string }> } }> }>();
+    expect(openapi.paths['/api/alerts']!.get!.parameters!.map((parameter) => parameter.name).sort()).toEqual(['cursor', 'limit']);
+
     const metrics = await app.app.inject({ method: 'GET', url: '/metrics', headers: apiHeaders });
     expect(metrics.body).toContain('chatlio_relay_alerts_open{kind="dead"} 1');
     expect(metrics.body).toContain('chatlio_relay_alerts_open{kind="rejections"} 0');
