@@ -14,7 +14,7 @@ export type ConditionInput = {
   watchingSince: number;
 };
 
-const minutes = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`);
+const roughly = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`);
 
 /** The alerts the current state calls for, at most one per kind and subject. */
 export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
@@ -63,7 +63,7 @@ export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
         wanted.push(
           about(
             'overdue',
-            `${name}: a delivery has waited ${minutes(now - oldestDue)} past its due time`,
+            `${name}: a delivery has waited ${roughly(now - oldestDue)} past its due time`,
             `Deliveries to ${name} are backing up: check that the relay is running and that ${name}'s destination answers (see its last error).`,
             'failed',
           ),
@@ -80,7 +80,7 @@ export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
         kind: 'silence',
         subject: '',
         detail: {
-          summary: `No webhook from Chatlio for ${minutes(now - lastEvent)}`,
+          summary: `No webhook from Chatlio for ${roughly(now - lastEvent)}`,
           advice: "Check the webhook URLs and token in Chatlio's dashboard (chatlio-relay urls prints them) and that Chatlio can reach PUBLIC_URL.",
           link: `${baseUrl}/api/events?limit=1`,
         },

@@ -41,16 +41,16 @@ export async function evaluateAlerts(ctx: AppContext, now: number, watchingSince
   });
 }
 
-export type AlertJob = { stop: () => Promise<void>; /** Evaluates now (tests, and right after start). */ runNow: () => Promise<void> };
+export type AlertJob = { stop: () => Promise<void> };
 
 /** Evaluates at start and every `intervalMs`; does nothing when the config file has no alerts section. */
 export function startAlerts(ctx: AppContext, options: { intervalMs?: number; clock?: () => number } = {}): AlertJob {
   const clock = options.clock ?? Date.now;
-  if (!ctx.dispatch?.config.alerts) return { stop: async () => {}, runNow: async () => {} };
+  if (!ctx.dispatch?.config.alerts) return { stop: async () => {} };
   const log = ctx.logger.child({ component: 'alerts' });
   const watchingSince = clock();
   let running: Promise<void> | undefined;
-  const run = (): Promise<void> => {
+  const run = () => {
     // The last evaluation is still going (a slow database): the next tick will do.
     running ??= evaluateAlerts(ctx, clock(), watchingSince)
       .then((result) => {
@@ -59,16 +59,11 @@ export function startAlerts(ctx: AppContext, options: { intervalMs?: number; clo
       })
       .catch((error: unknown) => log.error({ err: error }, 'alert evaluation failed; trying again at the next interval'))
       .finally(() => (running = undefined));
-    return running;
   };
-  void run();
-  const timer = setInterval(() => void run(), options.intervalMs ?? ALERT_INTERVAL_MS);
+  run();
+  const timer = setInterval(run, options.intervalMs ?? ALERT_INTERVAL_MS);
   timer.unref();
   return {
-    runNow: async () => {
-      await running;
-      await run();
-    },
     stop: async () => {
       clearInterval(timer);
       await running;

@@ -133,6 +133,17 @@ for (const backend of [sqlite, postgres]) {
       expect(await storage.attempts(claimed!.seq)).toMatchObject([{ outcome: 'succeeded', statusCode: 200 }]);
     });
 
+    it("redelivers an alert's dead notifications in bulk by handler, but not when a range of events is asked for", async () => {
+      const storage = await backend.open();
+      const ops = unique('ops');
+      await storage.openAlert(failing(unique('zendesk')), [ops], T0);
+      const [claimed] = await storage.claimDue(claim(ops), T0);
+      await storage.recordAttempt({ deliverySeq: claimed!.seq, attemptId: claimed!.attemptId, claimToken: claimed!.claimToken, durationMs: 1, outcome: 'failed', statusCode: 404, next: { status: 'dead' } }, T0);
+      expect(await storage.redeliverAll({ status: 'dead', handler: ops, since: T0 - 1000 }, T0 + 1)).toBe(0);
+      expect(await storage.redeliverAll({ status: 'dead', handler: ops }, T0 + 1)).toBe(1);
+      expect(await storage.getDelivery(claimed!.seq)).toMatchObject({ status: 'pending', manual: true, dueAt: T0 + 1 });
+    });
+
     it('counts failures in a row per handler, reset by a success, and remembers the last error and status', async () => {
       const storage = await backend.open();
       const handler = unique('zendesk');

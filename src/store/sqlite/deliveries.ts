@@ -164,11 +164,12 @@ export function deliveryStore(db: Db) {
   const redeliverOne = db.prepare<Record<string, unknown>>(`
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, manual = 1, cancelled_by = NULL
     WHERE id = @id AND status <> 'running'`);
-  // Events received in [since, until): seq bounds (widened for clock slack) first, then received_at exactly.
+  // Events received in [since, until): seq bounds (widened for clock slack) first, then received_at exactly. An alert's
+  // notification (no event) is redelivered only when no range is given.
   const redeliverBulk = db.prepare<Record<string, unknown>>(`
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, manual = 1, cancelled_by = NULL
     WHERE status = @status AND (@handler IS NULL OR handler = @handler)
-      AND event_seq >= @lowSeq AND event_seq < @highSeq
+      AND (event_seq IS NULL OR event_seq >= @lowSeq AND event_seq < @highSeq)
       AND (@since IS NULL AND @until IS NULL OR EXISTS (
         SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq
           AND e.received_at >= coalesce(@since, e.received_at) AND e.received_at < coalesce(@until, e.received_at + 1)))`);
