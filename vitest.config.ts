@@ -28,6 +28,8 @@ const POSTGRES_ONLY: Record<string, string> = {
   'test/e2e/replicas.test.ts': 'three server processes on one database',
   'test/store/ids-postgres.test.ts': 'ids of two fresh PostgreSQL databases',
   'test/cli/copy-to-postgres.test.ts': 'copies a SQLite file into PostgreSQL',
+  'test/alerts/replicas.test.ts': 'two replicas evaluating alerts on one database',
+  'test/store/alerts.test.ts': 'runs the alert storage on both backends itself (and migrates a version-4 SQLite file), so it needs the PostgreSQL server',
 };
 
 /** Never open a storage (pure functions, the repository's files, the CLI's help): one run is enough. */

@@ -15,6 +15,7 @@ import { conversationRoutes } from './api/conversations.js';
 import { rejectionRoutes } from './api/rejections.js';
 import { statsRoutes } from './api/stats.js';
 import { visitorRoutes } from './api/visitors.js';
+import { alertRoutes } from './api/alerts.js';
 import { registerOpenApi } from './openapi.js';
 import { uiRoutes } from './ui/plugin.js';
 import { ingestEvent } from './ingest/pipeline.js';
@@ -53,6 +54,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await api.register(rejectionRoutes, { ctx });
       await api.register(statsRoutes, { ctx });
       await api.register(visitorRoutes, { ctx });
+      await api.register(alertRoutes, { ctx });
     },
     { prefix: '/api' },
   );

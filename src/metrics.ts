@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppContext } from './context.js';
-import type { Storage } from './store/storage.js';
+import { ALERT_KINDS, type Storage } from './store/storage.js';
 import type { EventType } from './chatlio/index.js';
 import { requireApiToken } from './api/auth.js';
 
@@ -48,7 +48,7 @@ export type Metrics = {
 // Group commit answers in about a millisecond, so the buckets start well below prom-client's 5 ms default.
 const INGEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export function createMetrics(options: { storage: Pick<Storage, 'sizeBytes'> }): Metrics {
+export function createMetrics(options: { storage: Pick<Storage, 'sizeBytes' | 'openAlerts'> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -72,6 +72,18 @@ export function createMetrics(options: { storage: Pick<Storage, 'sizeBytes'> }):
     // Not cached: both are a few stat() calls (pg_database_size stats the database's files, it reads no rows).
     async collect() {
       this.set(await options.storage.sizeBytes());
+    },
+  });
+
+  new Gauge({
+    name: 'chatlio_relay_alerts_open',
+    help: 'Operational alerts open now, by kind (dead, failing, overdue, silence, rejections); read from the database, so every replica reports them.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    async collect() {
+      const open = await options.storage.openAlerts();
+      // Every kind always present, so an alerting rule on "> 0" sees 0 rather than no series.
+      for (const kind of ALERT_KINDS) this.set({ kind }, open.filter((alert) => alert.kind === kind).length);
     },
   });
 

@@ -7,6 +7,7 @@ import { buildApp } from './app.js';
 import { firstStartBanner } from './tokens.js';
 import { createWorker, type Worker } from './dispatch/worker.js';
 import { startRetention, type RetentionJob } from './retention.js';
+import { startAlerts, type AlertJob } from './alerts/evaluator.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 // Answers still being written this long after a signal (a client reading slowly) are cut, so shutdown ends in time.
@@ -39,7 +40,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   const app = await buildApp(ctx);
   const worker = createWorker(ctx);
   const retention = startRetention(ctx);
-  closeOnSignals(app, ctx, worker, retention);
+  const alerts = startAlerts(ctx);
+  closeOnSignals(app, ctx, worker, retention, alerts);
   await app.listen({ port: config.port, host: config.host });
   try {
     await worker.start();
@@ -56,7 +58,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
 }
 
-function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, retention: RetentionJob): void {
+function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, retention: RetentionJob, alerts: AlertJob): void {
   let closing = false;
   const close = (signal: NodeJS.Signals) => {
     if (closing) return;
@@ -75,7 +77,7 @@ function closeOnSignals(app: FastifyInstance, ctx: AppContext, worker: Worker, r
     }, ANSWER_DRAIN_MS);
     drain.unref();
     // The worker stops claiming at once; running attempts finish (bounded) and the rest stay pending for the next start.
-    Promise.all([app.close(), worker.stop(), retention.stop()])
+    Promise.all([app.close(), worker.stop(), retention.stop(), alerts.stop()])
       .then(() => closeContext(ctx))
       .then(() => {
         app.log.info('stopped');

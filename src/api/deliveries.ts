@@ -23,7 +23,8 @@ export const attemptJsonSchema = z.object({
 
 export const deliveryJsonSchema = z.object({
   id: z.string(),
-  eventId: z.string(),
+  eventId: z.string().nullable().describe("the event delivered; null for an alert's notification"),
+  alertId: z.number().int().nullable().describe('the alert this notification is about (GET /api/alerts); null for an event delivery'),
   handler: z.string(),
   status: z.enum(DELIVERY_STATUSES).describe('failed: the last attempt failed and a retry is scheduled at nextAttemptAt'),
   attempts: z.number().int(),
@@ -46,6 +47,7 @@ export function toDeliveryJson(delivery: Delivery): z.infer<typeof deliveryJsonS
   return {
     id: delivery.id,
     eventId: delivery.eventId,
+    alertId: delivery.alertId,
     handler: delivery.handler,
     status: delivery.status,
     attempts: delivery.attempts,

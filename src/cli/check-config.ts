@@ -1,5 +1,6 @@
 // `chatlio-relay check-config`: validate CONFIG_FILE and print which handlers would run for each event type.
 import { loadDispatchConfig, type DispatchConfig } from '../dispatch/config.js';
+import { describeAlertRules } from '../alerts/rules.js';
 import { EVENT_TYPES } from '../chatlio/index.js';
 import { CliError, parseCommandArgs, readConfig, usageError, type Command } from './command.js';
 
@@ -31,5 +32,6 @@ handlers that would run. Exits non-zero with the first problem on one line when 
         .join(', ');
       process.stdout.write(`  ${type.padEnd(21)} → ${list || 'nothing (stored only)'}\n`);
     }
+    process.stdout.write(`${describeAlertRules(config)}\n`);
   },
 };

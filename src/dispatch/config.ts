@@ -37,7 +37,8 @@ const handlerSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit'),
   type: z.enum(HANDLER_TYPES),
-  events: z.union([z.literal('*'), z.array(z.union([eventName, z.literal('*')])).min(1)]),
+  // Optional only for a handler that just sends alerts (named in alerts.notify); checked below.
+  events: z.union([z.literal('*'), z.array(z.union([eventName, z.literal('*')])).min(1)]).optional(),
   when: whenSchema.optional(),
   delay: duration.optional(),
   unlessFollowedBy: z.array(eventName).optional(),
@@ -46,7 +47,41 @@ const handlerSchema = z.strictObject({
   options: z.unknown().optional(),
 });
 
+/** Handler types that can send an operational alert (they implement deliverAlert). */
+export const ALERT_NOTIFY_TYPES: readonly HandlerTypeName[] = ['slack', 'email', 'pagerduty', 'teams', 'discord', 'http', 'log'];
+
+export const DEFAULT_ALERT_FAILURES = 5;
+export const DEFAULT_ALERT_OVERDUE_MS = 15 * 60_000;
+export const DEFAULT_ALERT_REJECTIONS_MS = 60 * 60_000;
+
+const off = z.literal(false);
+const alertsSchema = z.strictObject({
+  /** Handlers (of this file) that receive the alerts. */
+  notify: z.array(z.string().min(1)).min(1),
+  /** A handler has dead deliveries. */
+  dead: z.boolean().optional(),
+  /** A handler failed this many attempts in a row. */
+  failures: z.union([z.number().int().min(1).max(10_000), off]).optional(),
+  /** A handler's oldest waiting delivery is overdue by this much. */
+  overdue: z.union([duration, off]).optional(),
+  /** No webhook of any type arrived for this long (off unless set). */
+  silence: z.union([duration, off]).optional(),
+  /** A payload was refused (422) within this long. */
+  rejections: z.union([duration, off]).optional(),
+});
+
+/** The alerts section with its defaults applied; null means the condition is off. */
+export type AlertRules = {
+  notify: string[];
+  dead: boolean;
+  failures: number | null;
+  overdueMs: number | null;
+  silenceMs: number | null;
+  rejectionsMs: number | null;
+};
+
 const fileSchema = z.strictObject({
+  alerts: alertsSchema.optional(),
   retry: z
     .strictObject({
       schedule: z.array(duration).optional(),
@@ -76,6 +111,8 @@ export type DispatchConfig = {
   dir: string;
   retry: RetryPolicy;
   handlers: HandlerConfig[];
+  /** Operational alerts; absent when the file has no alerts section. */
+  alerts?: AlertRules;
 };
 
 export class DispatchConfigError extends ConfigError {
@@ -134,7 +171,10 @@ export function parseDispatchConfig(input: unknown, file: string, env: NodeJS.Pr
         issues.push({ path: ['handlers', index, 'options', ...(issue.path as Array<string | number>)], message: issue.message });
       }
     }
-    const events = handler.events === '*' || handler.events.includes('*') ? '*' : (handler.events as EventType[]);
+    if (handler.events === undefined && !top.alerts?.notify.includes(handler.name)) {
+      issues.push({ path: ['handlers', index, 'events'], message: 'required (only a handler named in alerts.notify may go without events)' });
+    }
+    const events = handler.events === undefined ? [] : handler.events === '*' || handler.events.includes('*') ? '*' : (handler.events as EventType[]);
     return {
       name: handler.name,
       type: handler.type,
@@ -147,6 +187,7 @@ export function parseDispatchConfig(input: unknown, file: string, env: NodeJS.Pr
       options: options.success ? options.data : undefined,
     };
   });
+  const alerts = top.alerts ? alertRules(top.alerts, handlers, issues) : undefined;
   if (issues.length > 0) fail(file, issues);
 
   return {
@@ -154,6 +195,26 @@ export function parseDispatchConfig(input: unknown, file: string, env: NodeJS.Pr
     dir: dirname(resolve(file)),
     retry: { scheduleMs: top.retry?.schedule ?? [...STANDARD_SCHEDULE_MS], jitter: top.retry?.jitter ?? DEFAULT_JITTER },
     handlers,
+    alerts,
+  };
+}
+
+function alertRules(section: z.infer<typeof alertsSchema>, handlers: HandlerConfig[], issues: Issue[]): AlertRules {
+  section.notify.forEach((name, index) => {
+    const handler = handlers.find((candidate) => candidate.name === name);
+    if (!handler) issues.push({ path: ['alerts', 'notify', index], message: `no handler is named "${name}"` });
+    else if (!ALERT_NOTIFY_TYPES.includes(handler.type)) {
+      issues.push({ path: ['alerts', 'notify', index], message: `a ${handler.type} handler cannot send alerts; use one of ${ALERT_NOTIFY_TYPES.join(', ')}` });
+    }
+  });
+  const orNull = <T>(value: T | false | undefined, fallback: T | null): T | null => (value === false ? null : (value ?? fallback));
+  return {
+    notify: [...new Set(section.notify)],
+    dead: section.dead ?? true,
+    failures: orNull(section.failures, DEFAULT_ALERT_FAILURES),
+    overdueMs: orNull(section.overdue, DEFAULT_ALERT_OVERDUE_MS),
+    silenceMs: orNull(section.silence, null),
+    rejectionsMs: orNull(section.rejections, DEFAULT_ALERT_REJECTIONS_MS),
   };
 }
 

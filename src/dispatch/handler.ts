@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { EventJson } from '../api/event-json.js';
+import type { AlertNotice } from '../alerts/notice.js';
 
 /** The event as handlers see it: the API's JSON view plus the exact bytes Chatlio sent. */
 export type DispatchEvent = EventJson & { raw: Buffer };
@@ -46,6 +47,8 @@ export type HandlerResult = {
 
 export interface Handler {
   deliver(event: DispatchEvent, ctx: HandlerContext): Promise<HandlerResult>;
+  /** Sends an operational alert (or its resolution); only handler types that can be named in `alerts.notify` have it. */
+  deliverAlert?(notice: AlertNotice, ctx: HandlerContext): Promise<HandlerResult>;
 }
 
 /** What a handler factory receives besides its own options. */

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { toEventJson } from '../api/event-json.js';
 import type { ClaimedDelivery } from '../store/storage.js';
 import type { HandlerConfig } from './config.js';
-import type { DispatchEvent, Handler, HandlerResult } from './handler.js';
+import type { DispatchEvent, Handler, HandlerContext, HandlerResult } from './handler.js';
 import { handlerTypes } from './handlers/index.js';
 import { decide, defaultRetryPolicy, type Decision, type RetryPolicy } from './retry.js';
 
@@ -59,9 +59,23 @@ export function createWorker(ctx: AppContext): Worker {
     return row ? { ...toEventJson(row), raw: row.raw } : undefined;
   };
 
+  /** An event to its handler, or an alert's notification to a notify handler: one delivery mechanism for both. */
+  async function deliverOne(running: Running, delivery: ClaimedDelivery, handlerCtx: HandlerContext): Promise<HandlerResult> {
+    if (delivery.alertId !== null) {
+      const alert = await storage.getAlert(delivery.alertId);
+      if (!alert) return { ok: false, permanent: true, error: `alert ${delivery.alertId} no longer exists` };
+      if (!running.handler.deliverAlert) return { ok: false, permanent: true, error: `a ${running.config.type} handler cannot send alerts` };
+      return running.handler.deliverAlert({ alert, action: delivery.alertAction ?? 'trigger' }, handlerCtx);
+    }
+    const event = delivery.eventSeq === null ? undefined : await loadEvent(delivery.eventSeq);
+    if (!event) return { ok: false, permanent: true, error: `event ${delivery.eventId} no longer exists` };
+    return running.handler.deliver(event, handlerCtx);
+  }
+
   async function attempt(running: Running, delivery: ClaimedDelivery): Promise<void> {
     const { config } = running;
-    const log = logger.child({ handler: config.name, deliveryId: delivery.id, eventId: delivery.eventId, attempt: delivery.attempt });
+    const about = delivery.alertId === null ? { eventId: delivery.eventId } : { alertId: delivery.alertId };
+    const log = logger.child({ handler: config.name, deliveryId: delivery.id, ...about, attempt: delivery.attempt });
     // One controller per attempt, aborted by its own deadline or by stop() (no AbortSignal.any: it leaks on Node 20).
     const abort = new AbortController();
     const signal = abort.signal;
@@ -74,20 +88,8 @@ export function createWorker(ctx: AppContext): Worker {
     const started = Date.now();
     let result: HandlerResult;
     try {
-      const event = await loadEvent(delivery.eventSeq);
-      result = event
-        ? await Promise.race([
-            running.handler.deliver(event, {
-              signal,
-              logger: log,
-              attempt: delivery.attempt,
-              deliveryId: delivery.id,
-              handler: config.name,
-              state: delivery.state,
-            }),
-            aborted(signal),
-          ])
-        : { ok: false, permanent: true, error: `event ${delivery.eventId} no longer exists` };
+      const handlerCtx = { signal, logger: log, attempt: delivery.attempt, deliveryId: delivery.id, handler: config.name, state: delivery.state };
+      result = await Promise.race([deliverOne(running, delivery, handlerCtx), aborted(signal)]);
     } catch (error) {
       result = { ok: false, error: error instanceof Error ? error.message : String(error) };
     } finally {

@@ -100,8 +100,12 @@ export type AttemptOutcome = 'succeeded' | 'failed' | 'interrupted';
 export type Delivery = {
   id: string;
   seq: number;
-  eventId: string;
-  eventSeq: number;
+  /** The event this delivery carries; null for an alert notification. */
+  eventId: string | null;
+  eventSeq: number | null;
+  /** The alert this delivery notifies about (and whether it opens or resolves it); null for an event's delivery. */
+  alertId: number | null;
+  alertAction: AlertAction | null;
   handler: string;
   status: DeliveryStatus;
   attempts: number;
@@ -205,6 +209,48 @@ export type UiSession = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
+// Alerts: one row per episode of a condition; opening or resolving one creates the notify handlers' deliveries
+
+export const ALERT_KINDS = ['dead', 'failing', 'overdue', 'silence', 'rejections'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export type AlertAction = 'trigger' | 'resolve';
+
+/** What an alert says, kept as it was when it opened. */
+export type AlertDetail = {
+  /** What is wrong, one line. */
+  summary: string;
+  /** What to do about it. */
+  advice: string;
+  handler?: string;
+  lastError?: string | null;
+  lastStatusCode?: number | null;
+  /** Where to look: the API view of the deliveries concerned. */
+  link?: string;
+};
+
+export type Alert = {
+  id: number;
+  kind: AlertKind;
+  /** The handler it is about, or "" for the relay as a whole (silence, rejections). */
+  subject: string;
+  openedAt: number;
+  resolvedAt: number | null;
+  detail: AlertDetail;
+};
+
+export type NewAlert = { kind: AlertKind; subject: string; detail: AlertDetail };
+
+/** A handler's recent record, kept up to date by recordAttempt: the counter behind "failed N times in a row". */
+export type HandlerHealth = {
+  handler: string;
+  /** Failed attempts since its last success. */
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastStatusCode: number | null;
+  updatedAt: number;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
 // The contract
 
 export interface Storage {
@@ -275,6 +321,28 @@ export interface Storage {
   deleteSession(idHash: string): Promise<void>;
   /** Signs every browser out; returns how many sessions ended. */
   deleteAllSessions(): Promise<number>;
+
+  // Alerts
+  /**
+   * Opens an alert and, in the same transaction, a delivery (due now, action trigger) for each of `notify`; undefined
+   * without writing anything when an alert of the same kind and subject is already open (deduplicated across replicas).
+   */
+  openAlert(alert: NewAlert, notify: readonly string[], now?: number): Promise<Alert | undefined>;
+  /**
+   * Resolves an open alert and creates its "resolved" deliveries; undefined when it was not open (any more). Its
+   * triggers still waiting are cancelled, so none goes out after the resolution; a handler never sent the trigger gets
+   * no resolution either.
+   */
+  resolveAlert(id: number, notify: readonly string[], now?: number): Promise<Alert | undefined>;
+  getAlert(id: number): Promise<Alert | undefined>;
+  openAlerts(): Promise<Alert[]>;
+  /** Open and resolved alerts, newest first; `before` is the id of the last alert of the previous page. */
+  listAlerts(page: { before?: number; limit: number }): Promise<Alert[]>;
+  /** The reads alert conditions need, each one indexed lookup. */
+  handlerHealth(handler: string): Promise<HandlerHealth | undefined>;
+  deadCount(handler: string): Promise<number>;
+  /** When the newest stored event arrived, undefined when there is none. */
+  lastEventReceivedAt(): Promise<number | undefined>;
 
   // Operations
   /** A real durable write; throws when the database cannot take one. */

@@ -13,8 +13,10 @@ export const COUNT_CAP = 100_000;
 /** How many deliveries match, counting at most COUNT_CAP (then the answer is "at least"). */
 export async function countMatching(storage: Storage, filter: BulkFilter): Promise<{ count: number; capped: boolean }> {
   const receivedAt = new Map<number, number | undefined>();
-  const inWindow = async (eventSeq: number) => {
+  const inWindow = async (eventSeq: number | null) => {
     if (filter.since === undefined && filter.until === undefined) return true;
+    // An alert's notification has no event: a window of received events never holds it (as in redeliverAll).
+    if (eventSeq === null) return false;
     if (!receivedAt.has(eventSeq)) receivedAt.set(eventSeq, (await storage.getEvent(eventSeq))?.receivedAt);
     const at = receivedAt.get(eventSeq);
     return at !== undefined && (filter.since === undefined || at >= filter.since) && (filter.until === undefined || at < filter.until);

@@ -227,11 +227,19 @@ export const pageRoutes = {
       const before = pageKey(query);
       const page = await storage.listDeliveries(handler ? { status, handler } : { status }, { before, limit: PAGE_SIZE + 1 });
       const shown = page.slice(0, PAGE_SIZE);
+      // By delivery: an event's summary, or for an alert's notification (no event) what it announced.
       const summaries = new Map<number, string>();
+      const eventSummaries = new Map<number, string>();
       for (const delivery of shown) {
-        if (summaries.has(delivery.eventSeq)) continue;
-        const event = await storage.getEvent(delivery.eventSeq);
-        summaries.set(delivery.eventSeq, event ? viewEvent(event).summary : delivery.eventId);
+        if (delivery.eventSeq === null) {
+          summaries.set(delivery.seq, `alert ${delivery.alertId ?? ''} (${delivery.alertAction ?? 'trigger'})`);
+          continue;
+        }
+        if (!eventSummaries.has(delivery.eventSeq)) {
+          const event = await storage.getEvent(delivery.eventSeq);
+          eventSummaries.set(delivery.eventSeq, event ? viewEvent(event).summary : (delivery.eventId ?? ''));
+        }
+        summaries.set(delivery.seq, eventSummaries.get(delivery.eventSeq)!);
       }
       const byHandler = await handlerCounts(storage);
       const handlers = [...new Set([...handlerNames(), ...byHandler.map((row) => row.handler)])].sort();
@@ -243,7 +251,7 @@ export const pageRoutes = {
           handler,
           handlers,
           byHandler,
-          rows: shown.map((delivery) => ({ delivery, summary: summaries.get(delivery.eventSeq)! })),
+          rows: shown.map((delivery) => ({ delivery, summary: summaries.get(delivery.seq)! })),
           next: page.length > PAGE_SIZE ? shown.at(-1)!.seq : null,
           paged: before !== undefined,
           notice: noticeFrom(query),

@@ -35,7 +35,7 @@ function refused(config: unknown, env: NodeJS.ProcessEnv = {}): string {
 describe('the examples', () => {
   it('has an example for each use case, and the docker-compose one', () => {
     expect(exampleFiles.sort()).toEqual(
-      ['compose-config.yaml', 'email-rated-down.yaml', 'escalation.yaml', 'feedback-sms.yaml', 'forward-signed.yaml', 'pagerduty-unanswered.yaml', 'siren.yaml', 'sms-on-start.yaml', 'urgent-slack.yaml', 'zendesk.yaml'],
+      ['alerts-ops.yaml', 'compose-config.yaml', 'email-rated-down.yaml', 'escalation.yaml', 'feedback-sms.yaml', 'forward-signed.yaml', 'pagerduty-unanswered.yaml', 'siren.yaml', 'sms-on-start.yaml', 'urgent-slack.yaml', 'zendesk.yaml'],
     );
   });
 

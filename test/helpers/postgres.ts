@@ -97,7 +97,7 @@ async function resetDatabase(url: string): Promise<void> {
   try {
     const { rows } = await client.query<{ migrated: boolean }>("SELECT to_regclass('public.events') IS NOT NULL AS migrated");
     if (!rows[0]!.migrated) return;
-    await client.query("BEGIN; DELETE FROM events; DELETE FROM rejections; DELETE FROM meta WHERE key <> 'database_id'; COMMIT");
+    await client.query("BEGIN; DELETE FROM events; DELETE FROM deliveries; DELETE FROM rejections; DELETE FROM alerts; DELETE FROM handler_health; DELETE FROM ui_sessions; DELETE FROM meta WHERE key <> 'database_id'; COMMIT");
     await client.query("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = 'public'");
   } finally {
     await client.end();

@@ -4,6 +4,7 @@ import type { EventType } from '../../chatlio/index.js';
 import { defineHandlerType } from '../handler.js';
 import { asResult, send } from '../outbound.js';
 import { glance, titleOption } from './glance.js';
+import { alertGlance } from '../../alerts/notice.js';
 
 export const discordOptions = z.strictObject({
   /** The channel webhook URL Discord gives you (https://discord.com/api/webhooks/{id}/{token}). */
@@ -59,6 +60,18 @@ export const discordHandler = defineHandlerType({
         // Nothing in the message may ping anyone, whatever the text says.
         allowed_mentions: { parse: [] },
       };
+      return asResult(await send(options.webhookUrl, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal }));
+    },
+    async deliverAlert(notice, ctx) {
+      const card = alertGlance(notice);
+      const embed = {
+        title: cut(escapeDiscord(card.title), TITLE_MAX),
+        ...(card.link ? { url: card.link.url } : {}),
+        fields: card.facts.map((fact) => ({ name: fact.label, value: cut(escapeDiscord(fact.value), FIELD_VALUE_MAX), inline: fact.label !== 'What to do' && fact.label !== 'Last error' })),
+        color: notice.action === 'resolve' ? 0x16a34a : 0xdc2626,
+        timestamp: new Date(notice.action === 'resolve' && notice.alert.resolvedAt !== null ? notice.alert.resolvedAt : notice.alert.openedAt).toISOString(),
+      };
+      const body = { ...(options.username ? { username: options.username } : {}), embeds: [embed], allowed_mentions: { parse: [] } };
       return asResult(await send(options.webhookUrl, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal }));
     },
   }),

@@ -8,6 +8,7 @@ import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import { defineHandlerType, type DispatchEvent, type HandlerResult } from '../handler.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { GLANCE_TITLE } from './glance.js';
+import { alertKey, alertText, alertTitle } from '../../alerts/notice.js';
 
 const template = z.union([templateSchema, z.partialRecord(z.enum(EVENT_TYPES), templateSchema)]);
 
@@ -152,6 +153,25 @@ export const emailHandler = defineHandlerType({
             externalId: info.messageId,
             response: `${info.response}${rejected.length > 0 ? `; refused: ${rejected.join(', ')}` : ''}`,
           };
+        } catch (error) {
+          return smtpFailure(error);
+        }
+      },
+      async deliverAlert(notice, ctx): Promise<HandlerResult> {
+        // The resolution replies to the alert's mail, so a mail client shows the episode as one thread.
+        const opening = `<${alertKey(notice.alert)}@${fromDomain}>`;
+        const threading = notice.action === 'resolve' ? { messageId: `<${alertKey(notice.alert)}-resolved@${fromDomain}>`, inReplyTo: opening, references: opening } : { messageId: opening };
+        try {
+          const info = await transport.sendMail({
+            from: options.fromName ? { name: oneLine(options.fromName, 100), address: options.from } : options.from,
+            to: options.to,
+            subject: oneLine(`[chatlio-relay] ${alertTitle(notice)}`, 250),
+            text: alertText(notice),
+            ...threading,
+            headers: { 'X-Chatlio-Relay-Alert': `${notice.alert.kind} ${notice.action}` },
+            signal: ctx.signal,
+          });
+          return { ok: true, externalId: info.messageId, response: info.response };
         } catch (error) {
           return smtpFailure(error);
         }

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { defineHandlerType } from '../handler.js';
 import { asResult, send } from '../outbound.js';
+import { alertJson } from '../../alerts/notice.js';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -38,6 +39,19 @@ export const httpHandler = defineHandlerType({
       headers['x-chatlio-event-type'] = event.type;
       headers['x-chatlio-event-id'] = event.id;
       return asResult(await send(options.url, { headers, body: event.raw, signal: ctx.signal }));
+    },
+    async deliverAlert(notice, ctx) {
+      // The alert as JSON, signed like an event; the header tells a receiver it is not a Chatlio event.
+      const body = Buffer.from(JSON.stringify(alertJson(notice)));
+      const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json' };
+      if (options.signingSecret) {
+        const timestamp = Math.floor(Date.now() / 1000);
+        headers['webhook-id'] = ctx.deliveryId;
+        headers['webhook-timestamp'] = String(timestamp);
+        headers['webhook-signature'] = standardWebhookSignature(options.signingSecret, ctx.deliveryId, timestamp, body);
+      }
+      headers['x-chatlio-relay-alert'] = notice.action;
+      return asResult(await send(options.url, { headers, body, signal: ctx.signal }));
     },
   }),
 });

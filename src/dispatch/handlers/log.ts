@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineHandlerType, eventJsonOf } from '../handler.js';
 import { maskEmail } from '../../logger.js';
+import { alertTitle } from '../../alerts/notice.js';
 
 export const logOptions = z
   .strictObject({
@@ -21,6 +22,11 @@ export const logHandler = defineHandlerType({
         ? { ...fields, visitor: { ...fields.visitor, email: maskEmail(fields.visitor.email) ?? null, name: fields.visitor.name ? '***' : null } }
         : { ...fields, summary };
       ctx.logger[options.level]({ event: options.payload ? { ...logged, payload } : logged, handler: deps.name }, `chatlio ${event.type} event`);
+      return { ok: true };
+    },
+    async deliverAlert(notice, ctx) {
+      const { alert, action } = notice;
+      ctx.logger[options.level]({ alert: { id: alert.id, kind: alert.kind, subject: alert.subject, action, ...alert.detail }, handler: deps.name }, alertTitle(notice));
       return { ok: true };
     },
   }),

@@ -5,6 +5,7 @@ import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { asResult, send } from '../outbound.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { httpUrl } from './glance.js';
+import { alertFacts, alertKey } from '../../alerts/notice.js';
 
 export const pagerdutyOptions = z.strictObject({
   /** The Integration Key of an Events API v2 integration on the service to page. */
@@ -72,6 +73,28 @@ export const pagerdutyHandler = defineHandlerType({
         }
         const result = await send(url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal });
         // 202 accepted, 400 refused for good, 429 and 5xx retried: the shared HTTP judgement is PagerDuty's documented one.
+        return { ...asResult(result), ...(result.ok ? { externalId: dedupKey } : {}) };
+      },
+      async deliverAlert(notice, ctx): Promise<HandlerResult> {
+        // One incident per alert episode: the trigger opens it, the resolution closes the same dedup key.
+        const dedupKey = alertKey(notice.alert).slice(0, DEDUP_KEY_MAX);
+        const { alert } = notice;
+        const body: Record<string, unknown> = { routing_key: options.routingKey, event_action: notice.action, dedup_key: dedupKey };
+        if (notice.action === 'trigger') {
+          body.payload = {
+            summary: cut(alert.detail.summary, SUMMARY_MAX),
+            source: 'chatlio-relay',
+            severity: options.severity,
+            timestamp: new Date(alert.openedAt).toISOString(),
+            class: `alert:${alert.kind}`,
+            component: alert.subject || undefined,
+            ...(options.group ? { group: options.group } : {}),
+            custom_details: Object.fromEntries(alertFacts(notice).map((fact) => [fact.label, fact.value])),
+          };
+          body.client = 'chatlio-relay';
+          if (alert.detail.link) body.links = [{ href: alert.detail.link, text: 'Details' }];
+        }
+        const result = await send(url, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal });
         return { ...asResult(result), ...(result.ok ? { externalId: dedupKey } : {}) };
       },
     };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import { defineHandlerType } from '../handler.js';
 import { asResult, send } from '../outbound.js';
-import { eventView, render, templateSchema } from '../template.js';
+import { escapeSlack, eventView, render, templateSchema } from '../template.js';
+import { alertFacts, alertTitle } from '../../alerts/notice.js';
 
 const template = templateSchema;
 
@@ -30,6 +31,15 @@ export const slackHandler = defineHandlerType({
     async deliver(event, ctx) {
       const custom = typeof options.text === 'string' ? options.text : options.text?.[event.type];
       const text = render(custom ?? SLACK_TEXT[event.type], eventView(event), 'slack');
+      return asResult(
+        await send(options.webhookUrl, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }), signal: ctx.signal }),
+      );
+    },
+    async deliverAlert(notice, ctx) {
+      // Alert text comes from our own wording and error messages (which may quote a remote): escaped all the same.
+      const icon = notice.action === 'resolve' ? ':white_check_mark:' : ':rotating_light:';
+      const facts = alertFacts(notice).map((fact) => `*${escapeSlack(fact.label)}:* ${escapeSlack(fact.value)}`);
+      const text = [`${icon} *${escapeSlack(alertTitle(notice))}*`, ...facts].join('\n');
       return asResult(
         await send(options.webhookUrl, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }), signal: ctx.signal }),
       );

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { asResult, send } from '../outbound.js';
 import { glance, titleOption, type Glance } from './glance.js';
+import { alertGlance } from '../../alerts/notice.js';
 
 export const teamsOptions = z.strictObject({
   /** The URL of a "When a Teams webhook request is received" workflow, or of a legacy incoming-webhook connector. */
@@ -53,6 +54,15 @@ export const teamsHandler = defineHandlerType({
       const body = {
         type: 'message',
         attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(glance(event, options.title)) }],
+      };
+      return teamsOutcome(
+        await send(options.webhookUrl, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal }),
+      );
+    },
+    async deliverAlert(notice, ctx) {
+      const body = {
+        type: 'message',
+        attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(alertGlance(notice)) }],
       };
       return teamsOutcome(
         await send(options.webhookUrl, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ctx.signal }),

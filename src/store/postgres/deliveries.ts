@@ -91,10 +91,20 @@ export async function recordAttempt(db: pg.Pool, record: AttemptRecord, now: num
          manual = CASE WHEN $3 IN ('succeeded', 'dead') THEN false ELSE manual END,
          lease_until = NULL, claim_token = NULL
        WHERE id = $1 AND claim_token = $2 AND status = 'running'
-       RETURNING id
+       RETURNING id, handler
      ), closed AS (
        UPDATE delivery_attempts SET duration_ms = $11, outcome = $12, status_code = $7, error = $6, response = $13
        WHERE id = $10 AND delivery_id IN (SELECT id FROM finished)
+     ), health AS (
+       -- The counter behind the "failed N times in a row" alert: reset by a success, raised by a failure.
+       INSERT INTO handler_health AS h (handler, consecutive_failures, last_error, last_status_code, updated_at)
+       SELECT handler, CASE WHEN $12 = 'failed' THEN 1 ELSE 0 END, CASE WHEN $12 = 'failed' THEN $6 END,
+         CASE WHEN $12 = 'failed' THEN $7::integer END, $5
+       FROM finished WHERE $12 <> 'interrupted'
+       ON CONFLICT (handler) DO UPDATE SET
+         consecutive_failures = CASE WHEN $12 = 'failed' THEN h.consecutive_failures + 1 ELSE 0 END,
+         last_error = COALESCE(excluded.last_error, h.last_error),
+         last_status_code = COALESCE(excluded.last_status_code, h.last_status_code), updated_at = excluded.updated_at
      )
      SELECT count(*) AS n FROM finished`,
     [

@@ -11,6 +11,7 @@ import type {
   EventFilter,
   EventPageOptions,
   FieldError,
+  NewAlert,
   NewEvent,
   Range,
   Storage,
@@ -24,6 +25,7 @@ import * as events from './events.js';
 import * as stats from './stats.js';
 import * as deliveries from './deliveries.js';
 import * as sessions from './sessions.js';
+import * as alerts from './alerts.js';
 
 export { PostgresSchemaTooNewError, PostgresUnavailableError } from './errors.js';
 
@@ -182,6 +184,35 @@ export class PostgresStorage implements Storage {
   }
   backlog() {
     return deliveries.backlog(this.pool);
+  }
+
+  async openAlert(alert: NewAlert, notify: readonly string[], now = Date.now()) {
+    const opened = await alerts.openAlert(this.pool, alert, notify, now);
+    if (opened && notify.length > 0) await this.announceDue();
+    return opened;
+  }
+  async resolveAlert(id: number, notify: readonly string[], now = Date.now()) {
+    const resolved = await alerts.resolveAlert(this.pool, id, notify, now);
+    if (resolved && notify.length > 0) await this.announceDue();
+    return resolved;
+  }
+  getAlert(id: number) {
+    return alerts.getAlert(this.pool, id);
+  }
+  openAlerts() {
+    return alerts.openAlerts(this.pool);
+  }
+  listAlerts(page: { before?: number; limit: number }) {
+    return alerts.listAlerts(this.pool, page);
+  }
+  handlerHealth(handler: string) {
+    return alerts.handlerHealth(this.pool, handler);
+  }
+  deadCount(handler: string) {
+    return alerts.deadCount(this.pool, handler);
+  }
+  lastEventReceivedAt() {
+    return alerts.lastEventReceivedAt(this.pool);
   }
 
   async probeWrite(now = Date.now()): Promise<void> {

@@ -1,7 +1,7 @@
 // Rows as PostgreSQL returns them, turned into the storage contract's objects; public ids exactly as on SQLite.
 import type { EventType } from '../../chatlio/index.js';
 import type { IdCodec } from '../ids.js';
-import type { Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
+import type { AlertAction, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
 
 
 export const EVENT_COLUMNS = 'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
@@ -34,11 +34,13 @@ export function toEventRow(row: RawEvent, ids: IdCodec): EventRow {
 }
 
 export const DELIVERY_COLUMNS =
-  'id, event_seq, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
+  'id, event_seq, alert_id, alert_action, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
 
 export type RawDelivery = {
   id: number;
-  event_seq: number;
+  event_seq: number | null;
+  alert_id: number | null;
+  alert_action: AlertAction | null;
   handler: string;
   status: DeliveryStatus;
   attempts: number;
@@ -57,8 +59,10 @@ export function toDelivery(row: RawDelivery, ids: IdCodec): Delivery {
   return {
     id: ids.formatDeliveryId(row.id),
     seq: row.id,
-    eventId: ids.formatEventId(row.event_seq),
+    eventId: row.event_seq === null ? null : ids.formatEventId(row.event_seq),
     eventSeq: row.event_seq,
+    alertId: row.alert_id,
+    alertAction: row.alert_action,
     handler: row.handler,
     status: row.status,
     attempts: row.attempts,

@@ -5,6 +5,7 @@ import {
   DELIVERY_STATUSES,
   type Attempt,
   type AttemptOutcome,
+  type AlertAction,
   type AttemptRecord,
   type Backlog,
   type ClaimRequest,
@@ -23,7 +24,9 @@ const BACKLOG = ['pending', 'failed', 'running', 'dead'] as const;
 
 type RawDelivery = {
   id: number;
-  event_seq: number;
+  event_seq: number | null;
+  alert_id: number | null;
+  alert_action: AlertAction | null;
   handler: string;
   status: DeliveryStatus;
   attempts: number;
@@ -49,14 +52,16 @@ type RawAttempt = {
 };
 
 const COLUMNS =
-  'id, event_seq, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
+  'id, event_seq, alert_id, alert_action, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
 
 function toDelivery(row: RawDelivery, ids: IdCodec): Delivery {
   return {
     id: ids.formatDeliveryId(row.id),
     seq: row.id,
-    eventId: ids.formatEventId(row.event_seq),
+    eventId: row.event_seq === null ? null : ids.formatEventId(row.event_seq),
     eventSeq: row.event_seq,
+    alertId: row.alert_id,
+    alertAction: row.alert_action,
     handler: row.handler,
     status: row.status,
     attempts: row.attempts,
@@ -119,12 +124,19 @@ export function deliveryStore(db: Db, ids: IdCodec) {
   const closeAttempt = db.prepare<Record<string, unknown>>(`
     UPDATE delivery_attempts SET duration_ms = @durationMs, outcome = @outcome, status_code = @statusCode, error = @error, response = @response
     WHERE id = @attemptId AND outcome IS NULL`);
-  const finish = db.prepare<Record<string, unknown>>(`
+  const finish = db.prepare<Record<string, unknown>, { handler: string }>(`
     UPDATE deliveries SET status = @status, due_at = @dueAt, updated_at = @now, last_error = @error, last_status_code = @statusCode,
       external_id = COALESCE(@externalId, external_id), state = COALESCE(@state, state),
       manual = CASE WHEN @status IN ('succeeded', 'dead') THEN 0 ELSE manual END,
       lease_until = NULL, claim_token = NULL
-    WHERE id = @id AND claim_token = @claimToken AND status = 'running'`);
+    WHERE id = @id AND claim_token = @claimToken AND status = 'running' RETURNING handler`);
+  // The counter behind the "failed N times in a row" alert: reset by a success, raised by a failure.
+  const health = db.prepare<Record<string, unknown>>(`
+    INSERT INTO handler_health (handler, consecutive_failures, last_error, last_status_code, updated_at)
+    VALUES (@handler, @failures, @error, @statusCode, @now)
+    ON CONFLICT (handler) DO UPDATE SET
+      consecutive_failures = CASE WHEN @failures = 0 THEN 0 ELSE consecutive_failures + 1 END,
+      last_error = COALESCE(@error, last_error), last_status_code = COALESCE(@statusCode, last_status_code), updated_at = @now`);
   const expired = db.prepare<Record<string, unknown>, { id: number }>(
     "SELECT id FROM deliveries WHERE status = 'running' AND lease_until <= @now",
   );
@@ -152,11 +164,12 @@ export function deliveryStore(db: Db, ids: IdCodec) {
   const redeliverOne = db.prepare<Record<string, unknown>>(`
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, manual = 1, cancelled_by = NULL
     WHERE id = @id AND status <> 'running'`);
-  // Events received in [since, until): seq bounds (widened for clock slack) first, then received_at exactly.
+  // Events received in [since, until): seq bounds (widened for clock slack) first, then received_at exactly. An alert's
+  // notification (no event) is redelivered only when no range is given.
   const redeliverBulk = db.prepare<Record<string, unknown>>(`
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, manual = 1, cancelled_by = NULL
     WHERE status = @status AND (@handler IS NULL OR handler = @handler)
-      AND event_seq >= @lowSeq AND event_seq < @highSeq
+      AND (event_seq IS NULL OR event_seq >= @lowSeq AND event_seq < @highSeq)
       AND (@since IS NULL AND @until IS NULL OR EXISTS (
         SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq
           AND e.received_at >= coalesce(@since, e.received_at) AND e.received_at < coalesce(@until, e.received_at + 1)))`);
@@ -215,7 +228,7 @@ export function deliveryStore(db: Db, ids: IdCodec) {
     /** Call inside an IMMEDIATE transaction; false (and nothing written) when the claim token no longer holds. */
     recordAttempt(record: AttemptRecord, now: number): boolean {
       const error = cut(record.error, ERROR_MAX_CHARS);
-      const moved = finish.run({
+      const moved = finish.get({
         id: record.deliverySeq,
         claimToken: record.claimToken,
         status: record.next.status,
@@ -225,8 +238,12 @@ export function deliveryStore(db: Db, ids: IdCodec) {
         statusCode: record.statusCode ?? null,
         externalId: record.externalId ?? null,
         state: record.state === undefined ? null : JSON.stringify(record.state),
-      }).changes;
-      if (moved === 0) return false;
+      });
+      if (moved === undefined) return false;
+      if (record.outcome !== 'interrupted') {
+        const failed = record.outcome === 'failed';
+        health.run({ handler: moved.handler, failures: failed ? 1 : 0, error: failed ? error : null, statusCode: failed ? (record.statusCode ?? null) : null, now });
+      }
       closeAttempt.run({
         attemptId: record.attemptId,
         durationMs: Math.round(record.durationMs),

@@ -29,6 +29,7 @@ import { statsStore } from './stats.js';
 import { deliveryStore } from './deliveries.js';
 import { backupTo } from './backup.js';
 import { sessionStore } from './sessions.js';
+import { alertStore } from './alerts.js';
 
 export { DB_FILE, SchemaTooNewError } from './db.js';
 export { DatabaseRefusedError } from './startup.js';
@@ -117,6 +118,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
   const stats = statsStore(db, queries);
   const deliveries = deliveryStore(db, ids);
   const sessions = sessionStore(db);
+  const alerts = alertStore(db);
 
   /** The event, its full-text and first-response rows, and its planned deliveries and cancellations. */
   const writeEvent = (event: NewEvent, now: number): IngestResult => {
@@ -277,6 +279,35 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     },
     async deleteAllSessions() {
       return immediate(() => sessions.deleteAll());
+    },
+
+    async openAlert(alert, notify, now = Date.now()) {
+      const opened = immediate(() => alerts.open(alert, notify, now));
+      if (opened && notify.length > 0) notifyDue();
+      return opened;
+    },
+    async resolveAlert(id, notify, now = Date.now()) {
+      const resolved = immediate(() => alerts.resolve(id, notify, now));
+      if (resolved && notify.length > 0) notifyDue();
+      return resolved;
+    },
+    async getAlert(id) {
+      return alerts.get(id);
+    },
+    async openAlerts() {
+      return alerts.openAlerts();
+    },
+    async listAlerts(page) {
+      return alerts.list(page.before, page.limit);
+    },
+    async handlerHealth(handler) {
+      return alerts.health(handler);
+    },
+    async deadCount(handler) {
+      return alerts.deadCount(handler);
+    },
+    async lastEventReceivedAt() {
+      return alerts.lastEventReceivedAt();
     },
 
     async probeWrite(now = Date.now()) {

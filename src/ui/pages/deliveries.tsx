@@ -96,7 +96,7 @@ export function DeliveriesPage({ csrfToken, status, handler, handlers, byHandler
                 <div class="event-head">
                   <StatusBadge status={delivery.status} />
                   <span class="handler">{delivery.handler}</span>
-                  <a class="event-link" href={`/ui/events/${delivery.eventId}`} data-open>{summary}</a>
+                  {delivery.eventId === null ? summary : <a class="event-link" href={`/ui/events/${delivery.eventId}`} data-open>{summary}</a>}
                   <Time at={delivery.updatedAt} />
                 </div>
                 <p class="summary">

@@ -1,0 +1,120 @@
+// How each notify handler type renders an alert and its resolution, each against a local server of its protocol.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { startSink, type Sink } from '../helpers/sink.js';
+import { pagerdutyAnswer, pagerdutyProblems } from '../helpers/pagerduty.js';
+import { SMTP_PASSWORD, SMTP_USER, startSmtp } from '../helpers/smtp.js';
+import { waitFor } from '../helpers/server.js';
+import { evaluateAlerts } from '../../src/alerts/evaluator.js';
+import { standardWebhookSignature } from '../../src/dispatch/handlers/http.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const ROUTING_KEY = 'R0UTINGKEY0123456789abcdef012345';
+const SECRET = `whsec_${Buffer.from('k'.repeat(32)).toString('base64')}`;
+
+async function sink(respond?: Sink['respond']): Promise<Sink> {
+  const started = await startSink(respond);
+  cleanups.push(started.close);
+  return started;
+}
+
+const json = (remote: Sink, index: number) => JSON.parse(remote.requests[index]!.body.toString()) as Record<string, unknown>;
+
+describe('alerts at each destination', () => {
+  it('renders the alert readably, and its resolution as the same alert closed, on every notify handler type', async () => {
+    let zendeskStatus = 400;
+    const zendesk = await sink(() => ({ status: zendeskStatus, body: zendeskStatus === 400 ? '{"error":"bad <b>request</b> @everyone"}' : '{}' }));
+    const pagerduty = await sink(pagerdutyAnswer);
+    const teams = await sink(() => ({ status: 200, body: '1' }));
+    const discord = await sink(() => ({ status: 204 }));
+    const hook = await sink(() => ({ status: 200 }));
+    const smtp = await startSmtp();
+    cleanups.push(smtp.close);
+    const app: DispatchApp = await createDispatchApp(
+      {
+        retry: { schedule: ['30ms'], jitter: 0 },
+        handlers: [
+          { name: 'zendesk', type: 'http', events: '*', options: { url: zendesk.url } },
+          { name: 'pd', type: 'pagerduty', options: { routingKey: ROUTING_KEY, baseUrl: pagerduty.url, severity: 'critical' } },
+          { name: 'teams', type: 'teams', options: { webhookUrl: teams.url } },
+          { name: 'discord', type: 'discord', options: { webhookUrl: discord.url } },
+          { name: 'hook', type: 'http', options: { url: hook.url, signingSecret: SECRET } },
+          {
+            name: 'mail',
+            type: 'email',
+            options: { host: '127.0.0.1', port: smtp.port, user: SMTP_USER, password: SMTP_PASSWORD, tls: { caFile: smtp.caFile }, from: 'relay@acme.test', to: ['ops@acme.test'] },
+          },
+        ],
+        alerts: { notify: ['pd', 'teams', 'discord', 'hook', 'mail'], failures: false },
+      },
+      { env: { PUBLIC_URL: 'https://relay.acme.test' } },
+    );
+    cleanups.push(app.close);
+    await app.settled(await app.post('transcript', payload('transcript')));
+    const [alert] = (await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.opened;
+    const everywhere = (n: number) => pagerduty.requests.length === n && teams.requests.length === n && discord.requests.length === n && hook.requests.length === n && smtp.mails.length === n;
+    await waitFor(() => (everywhere(1) ? true : undefined), 15_000, 'the alert at every destination');
+
+    zendeskStatus = 200;
+    await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+    await waitFor(async () => ((await app.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
+    expect((await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.resolved).toHaveLength(1);
+    await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
+
+    // PagerDuty: a documented trigger, then a resolve of the same key, one incident per alert.
+    const key = `chatlio-relay-alert-${alert!.id}`;
+    const trigger = json(pagerduty, 0);
+    expect(pagerdutyProblems(trigger)).toEqual([]);
+    expect(trigger).toMatchObject({
+      event_action: 'trigger',
+      dedup_key: key,
+      payload: { summary: 'zendesk: 1 delivery gave up (dead)', source: 'chatlio-relay', severity: 'critical', class: 'alert:dead', component: 'zendesk' },
+      links: [{ href: 'https://relay.acme.test/api/deliveries?handler=zendesk&status=dead' }],
+    });
+    expect((trigger.payload as { custom_details: Record<string, string> }).custom_details).toMatchObject({ Handler: 'zendesk', 'Status code': '400' });
+    expect(json(pagerduty, 1)).toEqual({ routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: key });
+
+    // Mail: the title as subject, the facts as text; the resolution replies to the alert's mail.
+    const [raised, resolved] = smtp.mails;
+    expect(raised!.parsed.subject).toBe('[chatlio-relay] Alert: zendesk: 1 delivery gave up (dead)');
+    expect(raised!.parsed.text).toContain('Last error: HTTP 400');
+    expect(raised!.parsed.text).toContain('What to do: Fix what the last error says');
+    expect(raised!.parsed.text).toContain('Details: https://relay.acme.test/api/deliveries?handler=zendesk&status=dead');
+    expect(resolved!.parsed.subject).toBe('[chatlio-relay] Resolved: zendesk: 1 delivery gave up (dead)');
+    expect(resolved!.parsed.inReplyTo).toBe(raised!.parsed.messageId);
+
+    // Teams: an Adaptive Card whose text is plain TextRuns, the link a button.
+    const card = (json(teams, 0).attachments as Array<{ content: { body: Array<{ inlines: Array<{ text: string }> }>; actions: Array<{ url: string }> } }>)[0]!.content;
+    expect(card.body[0]!.inlines[0]!.text).toBe('Alert: zendesk: 1 delivery gave up (dead)');
+    expect(card.body.map((block) => block.inlines.map((inline) => inline.text).join(''))).toContain('Status code: 400');
+    expect(card.actions[0]!.url).toBe('https://relay.acme.test/api/deliveries?handler=zendesk&status=dead');
+
+    // Discord: red when raised, green when resolved; the remote's error text cannot format or ping.
+    const [raisedEmbed] = json(discord, 0).embeds as Array<{ title: string; color: number; fields: Array<{ name: string; value: string }> }>;
+    expect(raisedEmbed).toMatchObject({ title: 'Alert: zendesk: 1 delivery gave up (dead)', color: 0xdc2626 });
+    expect(raisedEmbed!.fields.find((field) => field.name === 'Last error')!.value).toContain('\\<b>request\\</b> @\u200beveryone');
+    expect(json(discord, 0).allowed_mentions).toEqual({ parse: [] });
+    expect((json(discord, 1).embeds as Array<{ color: number }>)[0]!.color).toBe(0x16a34a);
+
+    // http: the alert as JSON, signed like an event, marked as an alert.
+    const request = hook.requests[0]!;
+    expect(request.headers['x-chatlio-relay-alert']).toBe('trigger');
+    const signature = standardWebhookSignature(SECRET, String(request.headers['webhook-id']), Number(request.headers['webhook-timestamp']), request.body);
+    expect(request.headers['webhook-signature']).toBe(signature);
+    expect(json(hook, 0)).toMatchObject({ action: 'trigger', id: alert!.id, kind: 'dead', subject: 'zendesk', status: 'open', summary: 'zendesk: 1 delivery gave up (dead)', lastStatusCode: 400 });
+    expect(json(hook, 1)).toMatchObject({ action: 'resolve', status: 'resolved', resolvedAt: expect.any(String) });
+
+    // Every one of them went through the outbox, with attempts on record.
+    for (const handler of ['pd', 'teams', 'discord', 'hook', 'mail']) {
+      const rows = await app.ctx.storage.listDeliveries({ handler }, { limit: 10 });
+      expect(rows.map((row) => [row.alertAction, row.status])).toEqual([
+        ['resolve', 'succeeded'],
+        ['trigger', 'succeeded'],
+      ]);
+    }
+  });
+});
