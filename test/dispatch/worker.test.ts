@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { waitFor } from '../helpers/server.js';
+import { TEST_BACKEND } from '../helpers/storage.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -226,7 +227,9 @@ describe('escalation', () => {
     const id = await app.post('unanswered', payload('unanswered'));
     const [planned] = await app.deliveries(id);
     expect(planned!.status).toBe('pending');
-    expect(planned!.dueAt! - planned!.createdAt).toBeGreaterThanOrEqual(300);
+    // Due the delay after the event arrived (createdAt is the commit's time, which may be a little later).
+    const event = (await app.ctx.storage.getEvent(app.ctx.storage.parseEventId(id)!))!;
+    expect(planned!.dueAt! - event.receivedAt).toBe(300);
     const [delivery] = await app.settled(id);
     expect(delivery!.status).toBe('succeeded');
     expect(remote.requests).toHaveLength(1);
@@ -288,7 +291,9 @@ describe('GET /api/deliveries', () => {
 });
 
 describe('leases', () => {
-  it('records nothing for an attempt that finishes after its lease was reaped, and the delivery runs again', async () => {
+  // The reaper is called with a clock an hour ahead; PostgreSQL keeps leases by the database's own clock, so there the
+  // same case is tested at the store (test/store/postgres.test.ts: a stale claim records nothing after a reap).
+  (TEST_BACKEND === 'sqlite' ? it : it.skip)('records nothing for an attempt that finishes after its lease was reaped, and the delivery runs again', async () => {
     const remote = await sink(() => 'hold');
     const app = await relay([httpTo(remote.url, { concurrency: 1, timeout: '30s' })]);
     const id = await app.post('transcript', payload('transcript'));

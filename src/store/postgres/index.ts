@@ -21,6 +21,7 @@ import { clientConfig, connectClient, LOCK_SPACE, migrate, type ConnectionOption
 import { DUE_CHANNEL, IngestBatcher } from './ingest.js';
 import { DueListener } from './notify.js';
 import { idCodec, type IdCodec } from '../ids.js';
+import { StorageClosedError } from '../storage.js';
 import * as events from './events.js';
 import * as stats from './stats.js';
 import * as deliveries from './deliveries.js';
@@ -216,6 +217,7 @@ export class PostgresStorage implements Storage {
   }
 
   async probeWrite(now = Date.now()): Promise<void> {
+    if (this.closed) throw new StorageClosedError('database is closed');
     await this.pool.query(
       "INSERT INTO meta (key, value) VALUES ('probe', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
       [String(now)],
@@ -245,6 +247,9 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  /** Set by close(): readiness then says "closed" instead of the pool's own error. */
+  private closed = false;
+
   onDeliveriesDue(listener: () => void): () => void {
     return this.due.add(listener).remove;
   }
@@ -257,6 +262,7 @@ export class PostgresStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.batcher.drain();
     await this.due.close();
     await this.pool.end();

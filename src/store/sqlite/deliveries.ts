@@ -173,8 +173,9 @@ export function deliveryStore(db: Db, ids: IdCodec) {
       AND (@since IS NULL AND @until IS NULL OR EXISTS (
         SELECT 1 FROM events e WHERE e.seq = deliveries.event_seq
           AND e.received_at >= coalesce(@since, e.received_at) AND e.received_at < coalesce(@until, e.received_at + 1)))`);
-  const countStatusForEvents = db.prepare<[number, number], { status: DeliveryStatus; count: number }>(
-    'SELECT status, COUNT(*) AS count FROM deliveries WHERE event_seq >= ? AND event_seq < ? GROUP BY status',
+  const countStatusForEvents = db.prepare<[number, number, number, number], { status: DeliveryStatus; count: number }>(
+    `SELECT d.status, COUNT(*) AS count FROM deliveries d JOIN events e ON e.seq = d.event_seq
+     WHERE d.event_seq >= ? AND d.event_seq < ? AND e.received_at >= ? AND e.received_at < ? GROUP BY d.status`,
   );
   // One status at a time, so each count walks only its own stretch of the (status, handler, due_at) index.
   const countByHandler = db.prepare<[string], { handler: string; count: number }>(
@@ -331,10 +332,13 @@ export function deliveryStore(db: Db, ids: IdCodec) {
       }).changes;
     },
 
-    /** Deliveries of the events with seq in [fromSeq, toSeq), by status (the event_seq index drives it). */
-    countsByStatusForEvents(fromSeq: number, toSeq: number): Record<DeliveryStatus, number> {
+    /**
+     * Deliveries of the events received in [since, until), by status: the event_seq index narrows to [fromSeq, toSeq)
+     * (bounds already widened for clock slack), received_at decides exactly.
+     */
+    countsByStatusForEvents(fromSeq: number, toSeq: number, range: { since: number; until: number }): Record<DeliveryStatus, number> {
       const counts = zeroCounts();
-      for (const row of countStatusForEvents.all(fromSeq, toSeq)) counts[row.status] = row.count;
+      for (const row of countStatusForEvents.all(fromSeq, toSeq, range.since, range.until)) counts[row.status] = row.count;
       return counts;
     },
 

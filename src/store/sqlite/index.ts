@@ -212,7 +212,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     ratings: (range: Range) => stats.ratings(range),
     firstResponseSeconds: (range: Range) => stats.firstResponseSeconds(range),
     async deliveryCounts(range: Range) {
-      return deliveries.countsByStatusForEvents(queries.seqBoundAt(range.since), queries.seqBoundAt(range.until));
+      return deliveries.countsByStatusForEvents(queries.seqBoundAt(range.since - CLOCK_SLACK_MS), queries.seqBoundAt(range.until + CLOCK_SLACK_MS), range);
     },
 
     insertRejection: (rejection) => committer.run({ kind: 'insertRejection', rejection }),
