@@ -81,6 +81,8 @@ describe('alerts: a handler failing in a row', () => {
     expect(cleared!.resolved).toMatchObject([{ kind: 'failing', subject: 'zendesk' }]);
     await waitFor(() => (ops.requests.length === 2 ? true : undefined), 10_000, 'the resolution to reach #ops');
     expect(slackTexts(ops)[1]).toMatch(/Resolved: zendesk/);
+    // The sink has the request before the worker has recorded the attempt: wait for the record, not only the request.
+    await waitFor(async () => ((await notifications(app)).every((d) => d.status === 'succeeded') ? true : undefined), 10_000, 'both notifications recorded');
     expect((await notifications(app)).map((d) => [d.alertAction, d.status])).toEqual([
       ['trigger', 'succeeded'],
       ['resolve', 'succeeded'],
