@@ -14,7 +14,7 @@ import type {
 } from '../storage.js';
 import { inTransaction, LOCK_SPACE } from './connection.js';
 import { CLOCK_SLACK_MS, seqBoundAt } from './events.js';
-import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from './rows.js';
+import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from '../rows.js';
 import type { IdCodec } from '../ids.js';
 
 

@@ -1,7 +1,7 @@
 // Reading and erasing events: filtered keyset pages, conversations, and deletions for privacy and retention.
 import type pg from 'pg';
 import { rowsThatFit, type EventFilter, type EventPage, type EventPageOptions, type EventRow } from '../storage.js';
-import { EVENT_COLUMNS, toEventRow, type RawEvent } from './rows.js';
+import { EVENT_COLUMNS, toEventRow, type RawEvent } from '../rows.js';
 import type { IdCodec } from '../ids.js';
 import { toTsquery } from './search.js';
 import { inTransaction } from './connection.js';

@@ -2,7 +2,7 @@
 import type pg from 'pg';
 import type { EventType } from '../../chatlio/index.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, type FieldError, type Range, type RejectionRow } from '../storage.js';
-import { toRejection, type RawRejection } from './rows.js';
+import { toRejection, type RawRejection } from '../rows.js';
 import { CLOCK_SLACK_MS, seqBoundAt } from './events.js';
 
 /** The range's parameters: seq bounds ($1, $2) widened by the clock slack, then the exact times ($3, $4). */

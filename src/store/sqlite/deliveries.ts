@@ -1,11 +1,10 @@
 // The deliveries and delivery_attempts tables: planned rows, claims with leases, attempts, listing and redelivering.
 import { randomUUID } from 'node:crypto';
+import { DELIVERY_COLUMNS, toAttempt, toDelivery, type RawAttempt, type RawDelivery } from '../rows.js';
 import type { Db } from './db.js';
 import {
   DELIVERY_STATUSES,
   type Attempt,
-  type AttemptOutcome,
-  type AlertAction,
   type AttemptRecord,
   type Backlog,
   type ClaimRequest,
@@ -22,72 +21,6 @@ import type { IdCodec } from '../ids.js';
 const WAITING = ['pending', 'failed'] as const;
 const BACKLOG = ['pending', 'failed', 'running', 'dead'] as const;
 
-type RawDelivery = {
-  id: number;
-  event_seq: number | null;
-  alert_id: number | null;
-  alert_action: AlertAction | null;
-  handler: string;
-  status: DeliveryStatus;
-  attempts: number;
-  due_at: number | null;
-  created_at: number;
-  updated_at: number;
-  manual: number;
-  last_error: string | null;
-  last_status_code: number | null;
-  external_id: string | null;
-  state: string | null;
-  cancelled_by: number | null;
-};
-
-type RawAttempt = {
-  attempt: number;
-  started_at: number;
-  duration_ms: number | null;
-  outcome: AttemptOutcome | null;
-  status_code: number | null;
-  error: string | null;
-  response: string | null;
-};
-
-const COLUMNS =
-  'id, event_seq, alert_id, alert_action, handler, status, attempts, due_at, created_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by';
-
-function toDelivery(row: RawDelivery, ids: IdCodec): Delivery {
-  return {
-    id: ids.formatDeliveryId(row.id),
-    seq: row.id,
-    eventId: row.event_seq === null ? null : ids.formatEventId(row.event_seq),
-    eventSeq: row.event_seq,
-    alertId: row.alert_id,
-    alertAction: row.alert_action,
-    handler: row.handler,
-    status: row.status,
-    attempts: row.attempts,
-    dueAt: row.due_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    manual: row.manual === 1,
-    lastError: row.last_error,
-    lastStatusCode: row.last_status_code,
-    externalId: row.external_id,
-    state: row.state === null ? undefined : (JSON.parse(row.state) as unknown),
-    cancelledBy: row.cancelled_by === null ? null : ids.formatEventId(row.cancelled_by),
-  };
-}
-
-function toAttempt(row: RawAttempt): Attempt {
-  return {
-    attempt: row.attempt,
-    startedAt: row.started_at,
-    durationMs: row.duration_ms,
-    outcome: row.outcome,
-    statusCode: row.status_code,
-    error: row.error,
-    response: row.response,
-  };
-}
 
 const zeroCounts = () => Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, 0])) as Record<DeliveryStatus, number>;
 
@@ -115,7 +48,7 @@ export function deliveryStore(db: Db, ids: IdCodec) {
   const markRunning = db.prepare<Record<string, unknown>, RawDelivery>(`
     UPDATE deliveries SET status = 'running', attempts = attempts + 1, due_at = NULL, updated_at = @now,
       lease_until = @leaseUntil, claim_token = @claimToken
-    WHERE id = @id RETURNING ${COLUMNS}`);
+    WHERE id = @id RETURNING ${DELIVERY_COLUMNS}`);
   const openAttempt = db.prepare<Record<string, unknown>, { id: number }>(`
     INSERT INTO delivery_attempts (delivery_id, attempt, started_at) VALUES (@id, @attempt, @now) RETURNING id`);
   const nextDue = db.prepare<Record<string, unknown>, { due: number | null }>(
@@ -147,14 +80,14 @@ export function deliveryStore(db: Db, ids: IdCodec) {
     UPDATE deliveries SET status = 'pending', due_at = @now, updated_at = @now, last_error = 'interrupted: the worker stopped during the attempt',
       lease_until = NULL, claim_token = NULL
     WHERE id = @id AND status = 'running' AND lease_until <= @now`);
-  const bySeq = db.prepare<[number], RawDelivery>(`SELECT ${COLUMNS} FROM deliveries WHERE id = ?`);
-  const byEvent = db.prepare<[number], RawDelivery>(`SELECT ${COLUMNS} FROM deliveries WHERE event_seq = ? ORDER BY id`);
+  const bySeq = db.prepare<[number], RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`);
+  const byEvent = db.prepare<[number], RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_seq = ? ORDER BY id`);
   const attemptsOf = db.prepare<[number], RawAttempt>(
     'SELECT attempt, started_at, duration_ms, outcome, status_code, error, response FROM delivery_attempts WHERE delivery_id = ? ORDER BY id',
   );
   // One statement per filter combination, so SQLite can use the (status, handler) index instead of an OR it cannot.
   const listStatement = (where: string) =>
-    db.prepare<Record<string, unknown>, RawDelivery>(`SELECT ${COLUMNS} FROM deliveries WHERE ${where} id < @before ORDER BY id DESC LIMIT @limit`);
+    db.prepare<Record<string, unknown>, RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where} id < @before ORDER BY id DESC LIMIT @limit`);
   const lists = {
     all: listStatement(''),
     status: listStatement('status = @status AND'),

@@ -3,35 +3,9 @@ import type { Db } from './db.js';
 import type { EventRow, NewEvent } from '../storage.js';
 import type { IdCodec } from '../ids.js';
 
-export type RawEventRow = {
-  seq: number;
-  type: EventRow['type'];
-  received_at: number;
-  raw: Buffer;
-  conversation_uuid: string | null;
-  visitor_uuid: string | null;
-  visitor_email: string | null;
-  visitor_name: string | null;
-  rating: 'up' | 'down' | null;
-};
+import { EVENT_COLUMNS, toEventRow, type RawEvent as RawEventRow } from '../rows.js';
 
-export const EVENT_COLUMNS =
-  'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
-
-export function toEventRow(row: RawEventRow, ids: Pick<IdCodec, 'formatEventId'>): EventRow {
-  return {
-    seq: row.seq,
-    id: ids.formatEventId(row.seq),
-    type: row.type,
-    receivedAt: row.received_at,
-    raw: row.raw,
-    conversationUUID: row.conversation_uuid,
-    visitorUUID: row.visitor_uuid,
-    visitorEmail: row.visitor_email,
-    visitorName: row.visitor_name,
-    rating: row.rating,
-  };
-}
+export { EVENT_COLUMNS, toEventRow, type RawEventRow };
 
 export type EventStore = ReturnType<typeof eventStore>;
 

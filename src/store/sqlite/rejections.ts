@@ -2,16 +2,8 @@
 import type { Db } from './db.js';
 import type { EventType } from '../../chatlio/index.js';
 import type { FieldError, RejectionRow } from '../storage.js';
+import { toRejection, type RawRejection } from '../rows.js';
 
-type RawRow = { id: number; type: EventType; received_at: number; raw: Buffer; errors: string };
-
-const toRejection = (row: RawRow): RejectionRow => ({
-  id: row.id,
-  type: row.type,
-  receivedAt: row.received_at,
-  raw: row.raw,
-  errors: JSON.parse(row.errors) as FieldError[],
-});
 
 export type RejectionStore = ReturnType<typeof rejectionStore>;
 
@@ -20,9 +12,9 @@ export function rejectionStore(db: Db, options: { max: number }) {
     'INSERT INTO rejections (type, received_at, raw, errors) VALUES (?, ?, ?, ?) RETURNING id',
   );
   const prune = db.prepare<[number], void>('DELETE FROM rejections WHERE id <= ?');
-  const byId = db.prepare<[number], RawRow>('SELECT id, type, received_at, raw, errors FROM rejections WHERE id = ?');
+  const byId = db.prepare<[number], RawRejection>('SELECT id, type, received_at, raw, errors FROM rejections WHERE id = ?');
   const remove = db.prepare<[number], void>('DELETE FROM rejections WHERE id = ?');
-  const page = db.prepare<[number, number], RawRow>(
+  const page = db.prepare<[number, number], RawRejection>(
     'SELECT id, type, received_at, raw, errors FROM rejections WHERE id < ? ORDER BY id DESC LIMIT ?',
   );
 

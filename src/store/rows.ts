@@ -1,7 +1,7 @@
-// Rows as PostgreSQL returns them, turned into the storage contract's objects; public ids exactly as on SQLite.
-import type { EventType } from '../../chatlio/index.js';
-import type { IdCodec } from '../ids.js';
-import type { AlertAction, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from '../storage.js';
+// Rows as either backend returns them, turned into the storage contract's objects: one mapping, so both answer alike.
+import type { EventType } from '../chatlio/index.js';
+import type { IdCodec } from './ids.js';
+import type { AlertAction, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from './storage.js';
 
 
 export const EVENT_COLUMNS = 'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
@@ -47,7 +47,8 @@ export type RawDelivery = {
   due_at: number | null;
   created_at: number;
   updated_at: number;
-  manual: boolean;
+  /** SQLite has no boolean: 0 or 1 there. */
+  manual: boolean | number;
   last_error: string | null;
   last_status_code: number | null;
   external_id: string | null;
@@ -69,7 +70,7 @@ export function toDelivery(row: RawDelivery, ids: IdCodec): Delivery {
     dueAt: row.due_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    manual: row.manual,
+    manual: row.manual === true || row.manual === 1,
     lastError: row.last_error,
     lastStatusCode: row.last_status_code,
     externalId: row.external_id,
