@@ -76,6 +76,8 @@ export type EventFilter = {
   until?: number;
   /** All terms must match the event's text (from parseSearchQuery). */
   search?: SearchTerm[];
+  /** The event has a delivery in this status (to this handler when given). */
+  delivery?: { status: DeliveryStatus; handler?: string };
 };
 
 /** Newest first; `next` is the seq to pass as `before` for the following page, null at the end. */
