@@ -171,6 +171,26 @@ describe('reading', () => {
     expect(tagged).toEqual([`/ui/events/${ids['transcript/rating-down.json']}`]);
   });
 
+  it('filters by delivery status and handler, kept in the URL and shown again in the form', async () => {
+    const { page } = await signedInPage();
+    await page.goto(`${server.url}/ui?type=transcript`);
+    // Every seeded delivery is dead so far (the sink answers 500 and nothing retries).
+    await page.getByLabel('Delivery status').selectOption('dead');
+    await page.getByLabel('Handler').selectOption('forward');
+    await Promise.all([page.waitForURL(/deliveryStatus=dead/), page.getByRole('button', { name: 'Filter' }).click()]);
+    expect(new URL(page.url()).searchParams.get('handler')).toBe('forward');
+    const transcripts = ['transcript/unicode.json', 'transcript/html-in-text.json', 'transcript/rating-down.json', 'transcript/documented.json'];
+    const dead = await page.locator('[data-row] .event-link').evaluateAll((links) => links.map((link) => link.getAttribute('href')));
+    expect(dead).toEqual(transcripts.map((file) => `/ui/events/${ids[file]}`));
+    expect(await page.locator('[data-row] .status-dead').count()).toBe(transcripts.length);
+
+    await page.getByLabel('Delivery status').selectOption('succeeded');
+    await Promise.all([page.waitForURL(/deliveryStatus=succeeded/), page.getByRole('button', { name: 'Filter' }).click()]);
+    await expectText(page, 'No events match.');
+    expect(await page.getByLabel('Handler').inputValue()).toBe('forward');
+    expect(await page.getByLabel('Type').inputValue()).toBe('transcript');
+  });
+
   it('exports the current filter as CSV and NDJSON', async () => {
     const { page } = await signedInPage();
     await page.goto(`${server.url}/ui?tag=urgent`);
