@@ -303,6 +303,8 @@ export interface Storage {
   getDelivery(seq: number): Promise<Delivery | undefined>;
   parseDeliveryId(id: string): number | undefined;
   deliveriesForEvent(eventSeq: number): Promise<Delivery[]>;
+  /** Every delivery of these events, ordered by event then creation, in one query: what a page of the inbox shows. */
+  deliveriesForEvents(eventSeqs: readonly number[]): Promise<Delivery[]>;
   attempts(deliverySeq: number): Promise<Attempt[]>;
   /** Newest first; `before` is the seq of the last delivery of the previous page. */
   listDeliveries(filter: DeliveryFilter, page: { before?: number; limit: number }): Promise<Delivery[]>;

@@ -92,9 +92,13 @@ export const pageRoutes = {
       const handlers = handlerNames();
       if (errors.length > 0) return sendPage(reply, InboxPage({ csrfToken, form, handlers, rows: [], next: null, paged: false, errors }), 400);
       const page = await storage.listEvents(filter, { before, limit: PAGE_SIZE });
-      const rows = await Promise.all(
-        page.rows.map(async (row) => ({ row, view: viewEvent(row), deliveries: summariseDeliveries(await storage.deliveriesForEvent(row.seq)) })),
-      );
+      // One query for the whole page's deliveries, not one per row.
+      const deliveries = await storage.deliveriesForEvents(page.rows.map((row) => row.seq));
+      const rows = page.rows.map((row) => ({
+        row,
+        view: viewEvent(row),
+        deliveries: summariseDeliveries(deliveries.filter((delivery) => delivery.eventSeq === row.seq)),
+      }));
       return sendPage(reply, InboxPage({ csrfToken, form, handlers, rows, next: page.next, paged: before !== undefined, errors, notice: noticeFrom(query) }));
     });
 

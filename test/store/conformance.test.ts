@@ -262,6 +262,28 @@ describe('redelivery', () => {
   });
 });
 
+describe('deliveries of a page of events', () => {
+  it('reads the deliveries of several events in one call, by event then creation order, and none for none', async () => {
+    const storage = await makeStorage();
+    const one = await storage.ingest(newEvent({ plan: deliverTo(T0, 'b', 'a') }));
+    const none = await storage.ingest(newEvent({}));
+    const other = await storage.ingest(newEvent({ plan: deliverTo(T0, 'a') }));
+    const two = await storage.ingest(newEvent({ plan: deliverTo(T0, 'c') }));
+    await storage.redeliverEvent(one.seq, { create: ['c'] }, T0 + 1);
+    const read = await storage.deliveriesForEvents([two.seq, none.seq, one.seq]);
+    expect(read.map((delivery) => [delivery.eventSeq, delivery.handler])).toEqual([
+      [one.seq, 'b'],
+      [one.seq, 'a'],
+      [one.seq, 'c'],
+      [two.seq, 'c'],
+    ]);
+    // The same objects deliveriesForEvent answers, and nothing of the event that was not asked for.
+    expect(read.slice(0, 3)).toEqual(await storage.deliveriesForEvent(one.seq));
+    expect(read.some((delivery) => delivery.eventSeq === other.seq)).toBe(false);
+    expect(await storage.deliveriesForEvents([])).toEqual([]);
+  });
+});
+
 describe('listing events', () => {
   it('filters by type, conversation, visitor, rating, tag and time, newest first, in pages that see each event once', async () => {
     const storage = await makeStorage();
