@@ -119,6 +119,17 @@ describe('inbox filters in the URL', () => {
     expect(readFilters({ handler: 'zendesk' }).errors).toEqual(['choose a delivery status to filter by handler']);
   });
 
+  it('carries the delivery filter into the form, the live count, the pages and the export, keeping a handler no longer configured', () => {
+    const row = eventRow('transcript', hostile, 7);
+    const form = { ...emptyForm, deliveryStatus: 'dead', handler: 'retired' } as const;
+    const html = renderPage(InboxPage({ csrfToken: 't', form, handlers: ['forward'], rows: [{ row, view: viewEvent(row), deliveries: null }], next: 3, paged: false, errors: [] }));
+    expect(html).toMatch(/<option value="dead" selected>/);
+    expect(html).toMatch(/<option value="forward">forward<\/option><option value="retired" selected>retired<\/option>/);
+    expect(html).toContain(`data-live="/ui/live?deliveryStatus=dead&amp;handler=retired&amp;after=${row.id}"`);
+    expect(html).toContain('href="/ui?deliveryStatus=dead&amp;handler=retired&amp;before=3"');
+    expect(html).toContain('href="/ui/export?deliveryStatus=dead&amp;handler=retired&amp;format=csv"');
+  });
+
   it('writes only the fields that are set into links', () => {
     expect(filterQuery({ ...emptyForm, tag: 'vip' }, { before: '9' })).toBe('?tag=vip&before=9');
     expect(filterQuery(emptyForm)).toBe('');
