@@ -19,7 +19,6 @@ const SQLITE_ONLY: Record<string, string> = {
   'test/e2e/damaged-start.test.ts': "start-up checks of the SQLite file's identity and health beside DATA_DIR",
   'test/damaged-database.test.ts': 'damages pages of the SQLite file',
   'test/readiness-disk-full.test.ts': 'fills the disk under the SQLite file (max_page_count, a small tmpfs)',
-  'test/ui/journeys.test.ts': 'seeds a rejection by opening the SQLite file before the server starts; the pages call the same storage interface on both',
 };
 
 /** About PostgreSQL itself: several storages (replicas) on one database. */

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from './context.js';
+import type { Config } from './config.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { connectionHandling } from './connections.js';
 import { healthRoutes } from './health.js';
@@ -20,6 +21,14 @@ import { registerOpenApi } from './openapi.js';
 import { uiRoutes } from './ui/plugin.js';
 import { ingestEvent } from './ingest/pipeline.js';
 
+/**
+ * Fastify 5 takes addresses and true as they are, but reads a bare number as "trust nothing" (a count cannot tell the
+ * proxy from a client that reached the port directly): a hop count becomes the function that trusts the nearest hops.
+ */
+function trustProxyOption(setting: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const connections = connectionHandling(ctx.config);
   const app = Fastify({
@@ -30,6 +39,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // Behind a reverse proxy every peer is the proxy: request.ip (the sign-in lockout's key) then comes from X-Forwarded-For.
+    trustProxy: trustProxyOption(ctx.config.trustProxy),
     frameworkErrors,
     ...connections.options,
   });

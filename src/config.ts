@@ -1,4 +1,5 @@
 // Reads the environment into one validated, typed Config; a bad value stops the process with the variable's name.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -9,6 +10,30 @@ const tokenList = z
   .string()
   .transform((value) => value.split(',').map((token) => token.trim()).filter((token) => token.length > 0))
   .pipe(z.array(z.string().min(24, 'each token must be at least 24 characters')).min(1, 'no token given'));
+
+/** proxy-addr's names for address ranges, accepted beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+// Fastify's trustProxy: true (trust every hop), a hop count, or the proxies' addresses; unset trusts no header.
+const trustProxy = z.string().transform((value, context): boolean | number | string[] => {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  const bad = entries.filter((entry) => !isProxyAddress(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    context.addIssue({ code: 'custom', message: `must be true, false, a hop count, or a comma-separated list of addresses or CIDRs (not ${bad.join(', ') || 'empty'})` });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -34,6 +59,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL with a host').optional(),
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   PG_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  TRUST_PROXY: trustProxy.default(false),
 });
 
 /** postgres://… or postgresql://… that parses as a URL; the message never echoes it (it carries the password). */
@@ -76,6 +102,11 @@ export type Config = {
   databaseUrl?: string;
   pgPoolSize: number;
   pgStatementTimeoutMs: number;
+  /**
+   * Which X-Forwarded-For hops to believe for the client's address (request.ip: the sign-in lockout, the logs): false
+   * believes none (the peer's address), true every hop, a number that many hops, a list the proxies at those addresses.
+   */
+  trustProxy: boolean | number | string[];
 };
 
 export class ConfigError extends Error {
@@ -123,5 +154,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     pgPoolSize: e.PG_POOL_SIZE,
     pgStatementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY,
   };
 }

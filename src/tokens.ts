@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
-import { formatWebhookUrls } from './urls.js';
+import { formatWebhookUrls, inboxUrl } from './urls.js';
 
 export type Tokens = {
   webhook: string[];
@@ -75,6 +75,7 @@ export function firstStartBanner(config: Pick<Config, 'publicUrl' | 'host' | 'po
     `chatlio-relay: first start. Webhook token: ${webhookWhere}. API token: ${apiWhere}.`,
     'chatlio-relay: this output is not a terminal, so the webhook URLs (which carry the token) are not printed here.',
     'chatlio-relay: print them with `chatlio-relay urls` (in the container: `docker exec <container> chatlio-relay urls`).',
+    `chatlio-relay: web inbox: ${inboxUrl(config)} (sign in with the API token).`,
   ].join('\n');
 }
 

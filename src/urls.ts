@@ -26,6 +26,11 @@ export function webhookUrls(config: Pick<Config, 'publicUrl' | 'host' | 'port'>,
   }));
 }
 
+/** The web inbox's address. It carries no secret, so it is printed even where the webhook URLs are not. */
+export function inboxUrl(config: Pick<Config, 'publicUrl' | 'host' | 'port'>): string {
+  return `${baseUrl(config).url}/ui`;
+}
+
 /** The text printed at first start and by `chatlio-relay urls`. */
 export function formatWebhookUrls(config: Pick<Config, 'publicUrl' | 'host' | 'port'>, token: string, apiTokenWhere: string): string {
   const lines = ['Paste these into Chatlio (Behavior tab → Webhooks and post-chat actions), one per field:', ''];
@@ -34,6 +39,6 @@ export function formatWebhookUrls(config: Pick<Config, 'publicUrl' | 'host' | 'p
   if (!baseUrl(config).isPublic) {
     lines.push('These use the local address: Chatlio needs a public HTTPS one. Set PUBLIC_URL to the address Chatlio reaches.');
   }
-  lines.push(`API token: ${apiTokenWhere}`);
+  lines.push(`Web inbox: ${inboxUrl(config)}`, `  sign in with the API token: ${apiTokenWhere}`);
   return lines.join('\n');
 }

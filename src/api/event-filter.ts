@@ -4,7 +4,7 @@ import { EVENT_TYPES } from '../chatlio/index.js';
 import { normaliseTag } from '../chatlio/searchable.js';
 import { HttpProblem } from '../errors.js';
 import { SearchQueryError, parseSearchQuery } from '../store/search-terms.js';
-import type { EventFilter } from '../store/storage.js';
+import { DELIVERY_STATUSES, type EventFilter } from '../store/storage.js';
 
 const instant = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
@@ -32,6 +32,11 @@ export const eventFilterQuery = {
     .max(500)
     .optional()
     .describe('full text over messages, transcripts, offline messages, feedback and visitor name/email; "a phrase" and prefix* work'),
+  deliveryStatus: z
+    .enum(DELIVERY_STATUSES)
+    .optional()
+    .describe('has a delivery in this status (dead: given up; failed: will retry), to any handler or to `handler`'),
+  handler: z.string().min(1).max(200).optional().describe('with deliveryStatus: only deliveries to this handler (a name from the config)'),
 };
 
 type FilterQuery = z.output<z.ZodObject<typeof eventFilterQuery>>;
@@ -45,6 +50,11 @@ export function toEventFilter(query: FilterQuery): EventFilter {
   if (query.tag !== undefined) filter.tag = normaliseTag(query.tag);
   if (query.since !== undefined) filter.since = query.since;
   if (query.until !== undefined) filter.until = query.until;
+  if (query.deliveryStatus !== undefined) {
+    filter.delivery = query.handler === undefined ? { status: query.deliveryStatus } : { status: query.deliveryStatus, handler: query.handler };
+  } else if (query.handler !== undefined) {
+    throw badParameter('handler', 'only together with deliveryStatus');
+  }
   if (query.q !== undefined) {
     try {
       filter.search = parseSearchQuery(query.q);

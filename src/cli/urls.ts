@@ -1,4 +1,4 @@
-// `chatlio-relay urls`: print the webhook URLs to paste into Chatlio, token included.
+// `chatlio-relay urls`: print the webhook URLs to paste into Chatlio, token included, and the web inbox's address.
 import { formatWebhookUrls } from '../urls.js';
 import { parseCommandArgs, readConfig, readTokens, webhookToken, type Command } from './command.js';
 
@@ -9,7 +9,8 @@ export const urlsCommand: Command = {
 
 Prints the five webhook URLs to paste into Chatlio's dashboard (Behavior tab → Webhooks and
 post-chat actions), one per field, with the webhook token in each. They start with PUBLIC_URL,
-the address Chatlio reaches; without it they use the local HOST:PORT and say so.
+the address Chatlio reaches; without it they use the local HOST:PORT and say so. Then the web
+inbox's address (/ui on the same base) and where the API token to sign in with is kept.
 
 The token comes from WEBHOOK_TOKEN (the first one, when several are given for rotation) or from
 DATA_DIR/webhook-token. This command never creates a token: if there is none yet, start the

@@ -76,6 +76,8 @@ export type EventFilter = {
   until?: number;
   /** All terms must match the event's text (from parseSearchQuery). */
   search?: SearchTerm[];
+  /** The event has a delivery in this status (to this handler when given). */
+  delivery?: { status: DeliveryStatus; handler?: string };
 };
 
 /** Newest first; `next` is the seq to pass as `before` for the following page, null at the end. */
@@ -301,6 +303,8 @@ export interface Storage {
   getDelivery(seq: number): Promise<Delivery | undefined>;
   parseDeliveryId(id: string): number | undefined;
   deliveriesForEvent(eventSeq: number): Promise<Delivery[]>;
+  /** Every delivery of these events, ordered by event then creation, in one query: what a page of the inbox shows. */
+  deliveriesForEvents(eventSeqs: readonly number[]): Promise<Delivery[]>;
   attempts(deliverySeq: number): Promise<Attempt[]>;
   /** Newest first; `before` is the seq of the last delivery of the previous page. */
   listDeliveries(filter: DeliveryFilter, page: { before?: number; limit: number }): Promise<Delivery[]>;

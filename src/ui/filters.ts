@@ -2,12 +2,23 @@
 import { EVENT_TYPES, isEventType, type EventType } from '../chatlio/index.js';
 import { normaliseTag } from '../chatlio/searchable.js';
 import { parseSearchQuery, SearchQueryError } from '../store/search-terms.js';
-import type { EventFilter } from '../store/storage.js';
+import { DELIVERY_STATUSES, type DeliveryStatus, type EventFilter } from '../store/storage.js';
 
 export type Query = Record<string, string | string[] | undefined>;
 
 /** The form's values, as typed: what the filter form shows again. */
-export type FilterForm = { type: EventType | ''; rating: 'up' | 'down' | ''; tag: string; q: string; visitor: string; from: string; to: string };
+export type FilterForm = {
+  type: EventType | '';
+  rating: 'up' | 'down' | '';
+  tag: string;
+  q: string;
+  visitor: string;
+  from: string;
+  to: string;
+  /** Events with a delivery in this status (to `handler` when set): the API's parameter names. */
+  deliveryStatus: DeliveryStatus | '';
+  handler: string;
+};
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -26,10 +37,13 @@ export function parseDay(value: string): number | undefined {
   return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value) ? ms : undefined;
 }
 
+const isDeliveryStatus = (value: string): value is DeliveryStatus => (DELIVERY_STATUSES as readonly string[]).includes(value);
+
 export function readFilters(query: Query): { form: FilterForm; filter: EventFilter; errors: string[] } {
   const errors: string[] = [];
   const type = param(query, 'type');
   const rating = param(query, 'rating');
+  const deliveryStatus = param(query, 'deliveryStatus');
   const form: FilterForm = {
     type: isEventType(type) ? type : '',
     rating: rating === 'up' || rating === 'down' ? rating : '',
@@ -38,14 +52,19 @@ export function readFilters(query: Query): { form: FilterForm; filter: EventFilt
     visitor: param(query, 'visitor').slice(0, 320),
     from: param(query, 'from'),
     to: param(query, 'to'),
+    deliveryStatus: isDeliveryStatus(deliveryStatus) ? deliveryStatus : '',
+    handler: param(query, 'handler').slice(0, 200),
   };
   if (type !== '' && form.type === '') errors.push(`type must be one of ${EVENT_TYPES.join(', ')}`);
   if (rating !== '' && form.rating === '') errors.push('rating must be up or down');
+  if (deliveryStatus !== '' && form.deliveryStatus === '') errors.push(`delivery status must be one of ${DELIVERY_STATUSES.join(', ')}`);
+  if (form.handler && deliveryStatus === '') errors.push('choose a delivery status to filter by handler');
   const filter: EventFilter = {};
   if (form.type) filter.types = [form.type];
   if (form.rating) filter.rating = form.rating;
   if (form.tag) filter.tag = normaliseTag(form.tag);
   if (form.visitor) filter.visitor = form.visitor;
+  if (form.deliveryStatus) filter.delivery = form.handler ? { status: form.deliveryStatus, handler: form.handler } : { status: form.deliveryStatus };
   if (form.q) {
     try {
       filter.search = parseSearchQuery(form.q);

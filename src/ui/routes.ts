@@ -89,12 +89,17 @@ export const pageRoutes = {
       const { form, filter, errors } = readFilters(query);
       const before = pageKey(query);
       const csrfToken = request.uiSession!.csrfToken;
-      if (errors.length > 0) return sendPage(reply, InboxPage({ csrfToken, form, rows: [], next: null, paged: false, errors }), 400);
+      const handlers = handlerNames();
+      if (errors.length > 0) return sendPage(reply, InboxPage({ csrfToken, form, handlers, rows: [], next: null, paged: false, errors }), 400);
       const page = await storage.listEvents(filter, { before, limit: PAGE_SIZE });
-      const rows = await Promise.all(
-        page.rows.map(async (row) => ({ row, view: viewEvent(row), deliveries: summariseDeliveries(await storage.deliveriesForEvent(row.seq)) })),
-      );
-      return sendPage(reply, InboxPage({ csrfToken, form, rows, next: page.next, paged: before !== undefined, errors, notice: noticeFrom(query) }));
+      // One query for the whole page's deliveries, not one per row.
+      const deliveries = await storage.deliveriesForEvents(page.rows.map((row) => row.seq));
+      const rows = page.rows.map((row) => ({
+        row,
+        view: viewEvent(row),
+        deliveries: summariseDeliveries(deliveries.filter((delivery) => delivery.eventSeq === row.seq)),
+      }));
+      return sendPage(reply, InboxPage({ csrfToken, form, handlers, rows, next: page.next, paged: before !== undefined, errors, notice: noticeFrom(query) }));
     });
 
     app.get('/live', { schema: { hide: true } }, async (request, reply) => {

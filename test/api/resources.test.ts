@@ -227,7 +227,7 @@ describe('OpenAPI', () => {
     expect(document.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/webhooks/chatlio/transcript']!.post!.security).toEqual([{ webhookToken: [] }, { bearer: [] }]);
     const listParameters = document.paths['/api/events']!.get!.parameters!.map((p) => p.name).sort();
-    expect(listParameters).toEqual(['conversation', 'cursor', 'limit', 'q', 'rating', 'since', 'tag', 'type', 'until', 'visitor']);
+    expect(listParameters).toEqual(['conversation', 'cursor', 'deliveryStatus', 'handler', 'limit', 'q', 'rating', 'since', 'tag', 'type', 'until', 'visitor']);
     for (const path of ['/api/events/{id}', '/api/events/export', '/api/conversations/{uuid}', '/api/rejections', '/api/rejections/{id}/replay', '/api/stats', '/api/visitors/{key}']) {
       expect(document.paths[path], path).toBeDefined();
     }

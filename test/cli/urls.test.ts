@@ -25,6 +25,7 @@ describe('chatlio-relay urls', () => {
     }
     expect(result.stdout).toContain('Exporting chat transcripts:');
     expect(result.stdout).not.toMatch(/local address/);
+    expect(result.stdout).toContain('Web inbox: https://relay.example.com/ui\n');
   });
 
   it('prints the local HOST:PORT and says Chatlio needs a public address when PUBLIC_URL is not set', async () => {
@@ -32,6 +33,7 @@ describe('chatlio-relay urls', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`http://127.0.0.1:4123/webhooks/chatlio/transcript?token=${WEBHOOK_TOKEN}`);
     expect(result.stdout).toMatch(/Chatlio needs a public HTTPS one\. Set PUBLIC_URL/);
+    expect(result.stdout).toContain('Web inbox: http://127.0.0.1:4123/ui\n');
   });
 
   it('uses the token the server keeps in DATA_DIR when WEBHOOK_TOKEN is not set', async () => {
@@ -41,7 +43,7 @@ describe('chatlio-relay urls', () => {
     const result = await runCli(['urls'], { DATA_DIR: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`/webhooks/chatlio/feedback?token=${kept}`);
-    expect(result.stdout).toMatch(/API token: not generated yet/);
+    expect(result.stdout).toMatch(/sign in with the API token: not generated yet/);
   });
 
   it('fails with one line and creates no token when there is none yet', async () => {

@@ -34,7 +34,7 @@ async function firstStart({ terminal }: { terminal: boolean }) {
     webhook: readFileSync(join(dataDir, WEBHOOK_TOKEN_FILE), 'utf8').trim(),
     api: readFileSync(join(dataDir, API_TOKEN_FILE), 'utf8').trim(),
   };
-  return { out, dataDir, tokens };
+  return { out, dataDir, tokens, port };
 }
 
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -42,9 +42,11 @@ if (!hasScript) console.log('banner.test.ts: no `script` (util-linux) on this ma
 
 describe('defect 6: the first-start banner writes the webhook token into the log stream', () => {
   it('with output captured (not a terminal), prints no token anywhere and keeps stdout pure JSON log lines', async () => {
-    const { out, dataDir, tokens } = await firstStart({ terminal: false });
+    const { out, dataDir, tokens, port } = await firstStart({ terminal: false });
     // The notice comes once the server listens; wait for its last line rather than a fixed time.
-    await waitFor(() => (out.stderr.includes('chatlio-relay urls') ? true : undefined), 10_000, 'the first-start notice');
+    await waitFor(() => (out.stderr.includes('web inbox') ? true : undefined), 10_000, 'the first-start notice');
+    // The inbox's address carries no secret, so it is printed here too.
+    expect(out.stderr).toContain(`chatlio-relay: web inbox: http://127.0.0.1:${port}/ui (sign in with the API token).`);
     expect(`${out.stdout}${out.stderr}`).not.toContain(tokens.webhook);
     expect(`${out.stdout}${out.stderr}`).not.toContain(tokens.api);
     expect(out.stderr).toContain(join(dataDir, WEBHOOK_TOKEN_FILE));
@@ -62,5 +64,17 @@ describe('defect 6: the first-start banner writes the webhook token into the log
       expect(out.stdout.split(url(type)).length - 1, type).toBe(1);
     }
     expect(out.stdout).not.toContain(tokens.api);
+  });
+
+  it.skipIf(!hasScript)('at a terminal, prints the web inbox address and where the API token to sign in with is kept, never the token', async () => {
+    const { out, tokens, port, dataDir } = await firstStart({ terminal: true });
+    await waitFor(() => (out.stdout.includes('sign in with the API token') ? true : undefined), 10_000, 'the inbox address on the terminal');
+    expect(out.stdout).toContain(`Web inbox: http://127.0.0.1:${port}/ui`);
+    expect(out.stdout).toContain(`sign in with the API token: kept in ${join(dataDir, API_TOKEN_FILE)} (owner-only)`);
+    expect(out.stdout).not.toContain(tokens.api);
+    // The printed address is the inbox: it answers with its sign-in page.
+    const response = await fetch(`http://127.0.0.1:${port}/ui`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toMatch(/\/ui\/sign-in/);
   });
 });

@@ -262,6 +262,28 @@ describe('redelivery', () => {
   });
 });
 
+describe('deliveries of a page of events', () => {
+  it('reads the deliveries of several events in one call, by event then creation order, and none for none', async () => {
+    const storage = await makeStorage();
+    const one = await storage.ingest(newEvent({ plan: deliverTo(T0, 'b', 'a') }));
+    const none = await storage.ingest(newEvent({}));
+    const other = await storage.ingest(newEvent({ plan: deliverTo(T0, 'a') }));
+    const two = await storage.ingest(newEvent({ plan: deliverTo(T0, 'c') }));
+    await storage.redeliverEvent(one.seq, { create: ['c'] }, T0 + 1);
+    const read = await storage.deliveriesForEvents([two.seq, none.seq, one.seq]);
+    expect(read.map((delivery) => [delivery.eventSeq, delivery.handler])).toEqual([
+      [one.seq, 'b'],
+      [one.seq, 'a'],
+      [one.seq, 'c'],
+      [two.seq, 'c'],
+    ]);
+    // The same objects deliveriesForEvent answers, and nothing of the event that was not asked for.
+    expect(read.slice(0, 3)).toEqual(await storage.deliveriesForEvent(one.seq));
+    expect(read.some((delivery) => delivery.eventSeq === other.seq)).toBe(false);
+    expect(await storage.deliveriesForEvents([])).toEqual([]);
+  });
+});
+
 describe('listing events', () => {
   it('filters by type, conversation, visitor, rating, tag and time, newest first, in pages that see each event once', async () => {
     const storage = await makeStorage();
@@ -313,6 +335,51 @@ describe('listing events', () => {
     expect(await found('nothing creme')).toEqual([]);
     expect(await found('creme brulee zzz')).toEqual([]);
     expect((await storage.listEvents({ search: parseSearchQuery('creme'), tag: 'creme' }, { limit: 10 })).rows).toEqual([]);
+  });
+
+  it('filters by the status of a delivery, for any handler or one, with search, tags and a conversation, across pages', async () => {
+    const storage = await makeStorage();
+    /** Claims every due delivery of `handler` at `now` and moves it to `status`. */
+    const settle = async (handler: string, now: number, status: 'succeeded' | 'dead') => {
+      for (const claimed of await storage.claimDue(claim(handler), now)) {
+        await storage.recordAttempt({ deliverySeq: claimed.seq, attemptId: claimed.attemptId, claimToken: claimed.claimToken, durationMs: 1, outcome: status === 'dead' ? 'failed' : 'succeeded', next: { status } }, now);
+      }
+    };
+    const deadAndDone = await storage.ingest(newEvent({ receivedAt: T0, text: 'refund please', conversation: 'c1', tags: ['vip'], plan: deliverTo(T0, 'a', 'b') }));
+    await settle('a', T0, 'dead');
+    await settle('b', T0, 'succeeded');
+    const waiting = await storage.ingest(newEvent({ receivedAt: T0 + 1, text: 'refund later', plan: deliverTo(T0 + DAY, 'a') }));
+    const deadB = await storage.ingest(newEvent({ receivedAt: T0 + 2, text: 'refund now', tags: ['vip'], plan: deliverTo(T0, 'b') }));
+    await settle('b', T0 + 2, 'dead');
+    const none = await storage.ingest(newEvent({ receivedAt: T0 + 3, text: 'refund' }));
+    const deadA = await storage.ingest(newEvent({ receivedAt: T0 + 4, text: 'invoice', plan: deliverTo(T0, 'a') }));
+    await settle('a', T0 + 4, 'dead');
+
+    const ids = async (filter: Parameters<Storage['listEvents']>[0]) => (await storage.listEvents(filter, { limit: 10 })).rows.map((row) => row.id);
+    expect(await ids({ delivery: { status: 'dead' } })).toEqual([deadA.id, deadB.id, deadAndDone.id]);
+    expect(await ids({ delivery: { status: 'dead', handler: 'a' } })).toEqual([deadA.id, deadAndDone.id]);
+    expect(await ids({ delivery: { status: 'succeeded', handler: 'b' } })).toEqual([deadAndDone.id]);
+    expect(await ids({ delivery: { status: 'succeeded', handler: 'a' } })).toEqual([]);
+    expect(await ids({ delivery: { status: 'pending' } })).toEqual([waiting.id]);
+    expect(await ids({ delivery: { status: 'dead', handler: 'nobody' } })).toEqual([]);
+    expect(await ids({ delivery: { status: 'dead' }, search: parseSearchQuery('refund') })).toEqual([deadB.id, deadAndDone.id]);
+    expect(await ids({ delivery: { status: 'dead', handler: 'b' }, search: parseSearchQuery('refund') })).toEqual([deadB.id]);
+    expect(await ids({ delivery: { status: 'dead', handler: 'a' }, tag: 'vip' })).toEqual([deadAndDone.id]);
+    expect(await ids({ delivery: { status: 'dead' }, conversation: 'c1' })).toEqual([deadAndDone.id]);
+    expect(await ids({ search: parseSearchQuery('refund') })).toContain(none.id);
+
+    // Pages of one matching event each: the cursor walks the matches only, each once, with and without search.
+    for (const filter of [{ delivery: { status: 'dead' as const } }, { delivery: { status: 'dead' as const }, search: parseSearchQuery('refund') }]) {
+      const seen: string[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = await storage.listEvents(filter, { before, limit: 1 });
+        seen.push(...page.rows.map((row) => row.id));
+        if (page.next === null) break;
+        before = page.next;
+      }
+      expect(seen).toEqual(await ids(filter));
+    }
   });
 
   it('reads a conversation oldest first', async () => {

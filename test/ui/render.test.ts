@@ -32,7 +32,7 @@ function eventRow(type: EventType, raw: Buffer, seq = 1): EventRow {
   };
 }
 
-const emptyForm = { type: '', rating: '', tag: '', q: '', visitor: '', from: '', to: '' } as const;
+const emptyForm = { type: '', rating: '', tag: '', q: '', visitor: '', from: '', to: '', deliveryStatus: '', handler: '' } as const;
 
 /** Every tag name in the HTML, to check that no visitor string became an element. */
 const tagsIn = (html: string) => new Set([...html.matchAll(/<([a-z][a-z0-9-]*)/g)].map((match) => match[1]));
@@ -42,7 +42,7 @@ describe('rendering visitor content', () => {
   const view = viewEvent(row);
 
   it('shows HTML typed by a visitor in the inbox as literal text and creates no element from it', () => {
-    const html = renderPage(InboxPage({ csrfToken: 't', form: emptyForm, rows: [{ row, view, deliveries: null }], next: null, paged: false, errors: [] }));
+    const html = renderPage(InboxPage({ csrfToken: 't', form: emptyForm, handlers: ['forward'], rows: [{ row, view, deliveries: null }], next: null, paged: false, errors: [] }));
     expect(html).toContain('&lt;b onmouseover=alert(3)>Mallory&lt;/b>');
     expect(html).not.toMatch(/<script>alert|<img src=x|<b onmouseover/);
     expect(tagsIn(html).has('img')).toBe(false);
@@ -72,7 +72,7 @@ describe('rendering visitor content', () => {
 
   it('puts no inline style or script attribute on any page', () => {
     const pages = [
-      renderPage(InboxPage({ csrfToken: 't', form: emptyForm, rows: [{ row, view, deliveries: null }], next: 5, paged: true, errors: ['x'] })),
+      renderPage(InboxPage({ csrfToken: 't', form: emptyForm, handlers: ['forward'], rows: [{ row, view, deliveries: null }], next: 5, paged: true, errors: ['x'] })),
       renderPage(EventPage({ csrfToken: 't', row, view, deliveries: [], otherHandlers: ['slack'] })),
       renderPage(StatsPage({ csrfToken: 't', from: '2026-11-01', to: '2026-11-02', days: [{ day: '2026-11-01', byType: { transcript: 2, 'offline-message': 0, 'conversation-started': 1, unanswered: 0, feedback: 0 }, total: 3 }], ratings: { up: 1, down: 1 }, firstResponseSeconds: [10, 70], deliveries: { pending: 0, running: 0, failed: 0, succeeded: 3, dead: 1, cancelled: 0 } })),
     ];
@@ -107,9 +107,27 @@ describe('inbox filters in the URL', () => {
     });
   });
 
+  it('reads a delivery status, for one handler or any', () => {
+    expect(readFilters({ deliveryStatus: 'dead', handler: 'zendesk' })).toMatchObject({ filter: { delivery: { status: 'dead', handler: 'zendesk' } }, errors: [] });
+    expect(readFilters({ deliveryStatus: 'failed' })).toMatchObject({ filter: { delivery: { status: 'failed' } }, errors: [] });
+    expect(filterQuery({ ...emptyForm, deliveryStatus: 'dead', handler: 'zendesk' })).toBe('?deliveryStatus=dead&handler=zendesk');
+  });
+
   it('names each bad value instead of ignoring it', () => {
-    const { errors } = readFilters({ type: 'email', rating: 'meh', from: '2026-02-30', q: '***' });
-    expect(errors).toHaveLength(4);
+    const { errors } = readFilters({ type: 'email', rating: 'meh', from: '2026-02-30', q: '***', deliveryStatus: 'lost' });
+    expect(errors).toHaveLength(5);
+    expect(readFilters({ handler: 'zendesk' }).errors).toEqual(['choose a delivery status to filter by handler']);
+  });
+
+  it('carries the delivery filter into the form, the live count, the pages and the export, keeping a handler no longer configured', () => {
+    const row = eventRow('transcript', hostile, 7);
+    const form = { ...emptyForm, deliveryStatus: 'dead', handler: 'retired' } as const;
+    const html = renderPage(InboxPage({ csrfToken: 't', form, handlers: ['forward'], rows: [{ row, view: viewEvent(row), deliveries: null }], next: 3, paged: false, errors: [] }));
+    expect(html).toMatch(/<option value="dead" selected>/);
+    expect(html).toMatch(/<option value="forward">forward<\/option><option value="retired" selected>retired<\/option>/);
+    expect(html).toContain(`data-live="/ui/live?deliveryStatus=dead&amp;handler=retired&amp;after=${row.id}"`);
+    expect(html).toContain('href="/ui?deliveryStatus=dead&amp;handler=retired&amp;before=3"');
+    expect(html).toContain('href="/ui/export?deliveryStatus=dead&amp;handler=retired&amp;format=csv"');
   });
 
   it('writes only the fields that are set into links', () => {

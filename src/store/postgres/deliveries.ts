@@ -163,6 +163,11 @@ export async function deliveriesForEvent(db: pg.Pool | pg.PoolClient, ids: IdCod
   return rows.map((row) => toDelivery(row, ids));
 }
 
+export async function deliveriesForEvents(db: pg.Pool, ids: IdCodec, eventSeqs: readonly number[]): Promise<Delivery[]> {
+  const { rows } = await db.query<RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_seq = ANY($1::bigint[]) ORDER BY event_seq, id`, [eventSeqs]);
+  return rows.map((row) => toDelivery(row, ids));
+}
+
 export async function attempts(db: pg.Pool, deliverySeq: number): Promise<Attempt[]> {
   const { rows } = await db.query<RawAttempt>(
     'SELECT attempt, started_at, duration_ms, outcome, status_code, error, response FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id',

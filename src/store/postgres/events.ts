@@ -67,6 +67,11 @@ async function whereOf(db: pg.Pool, filter: EventFilter, before: number | undefi
   if (filter.search !== undefined && filter.search.length > 0) {
     where.push(`search IS NOT NULL AND search @@ ${params.add(toTsquery(filter.search))}::tsquery`);
   }
+  if (filter.delivery !== undefined) {
+    // Probed per event through deliveries_event: an event has a handful of deliveries at most.
+    const handler = filter.delivery.handler === undefined ? '' : ` AND d.handler = ${params.add(filter.delivery.handler)}`;
+    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq AND d.status = ${params.add(filter.delivery.status)}${handler})`);
+  }
   return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
 }
 

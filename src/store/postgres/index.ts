@@ -167,6 +167,9 @@ export class PostgresStorage implements Storage {
   deliveriesForEvent(eventSeq: number) {
     return deliveries.deliveriesForEvent(this.pool, this.ids, eventSeq);
   }
+  deliveriesForEvents(eventSeqs: readonly number[]) {
+    return deliveries.deliveriesForEvents(this.pool, this.ids, eventSeqs);
+  }
   attempts(deliverySeq: number) {
     return deliveries.attempts(this.pool, deliverySeq);
   }

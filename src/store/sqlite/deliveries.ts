@@ -82,6 +82,9 @@ export function deliveryStore(db: Db, ids: IdCodec) {
     WHERE id = @id AND status = 'running' AND lease_until <= @now`);
   const bySeq = db.prepare<[number], RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ?`);
   const byEvent = db.prepare<[number], RawDelivery>(`SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_seq = ? ORDER BY id`);
+  const byEvents = db.prepare<[string], RawDelivery>(
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE event_seq IN (SELECT value FROM json_each(?)) ORDER BY event_seq, id`,
+  );
   const attemptsOf = db.prepare<[number], RawAttempt>(
     'SELECT attempt, started_at, duration_ms, outcome, status_code, error, response FROM delivery_attempts WHERE delivery_id = ? ORDER BY id',
   );
@@ -223,6 +226,10 @@ export function deliveryStore(db: Db, ids: IdCodec) {
 
     forEvent(eventSeq: number): Delivery[] {
       return byEvent.all(eventSeq).map((row) => toDelivery(row, ids));
+    },
+
+    forEvents(eventSeqs: readonly number[]): Delivery[] {
+      return byEvents.all(JSON.stringify(eventSeqs)).map((row) => toDelivery(row, ids));
     },
 
     attempts(deliverySeq: number): Attempt[] {

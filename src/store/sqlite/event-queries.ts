@@ -92,6 +92,13 @@ export function eventQueries(db: Db, ids: IdCodec) {
       where.push('e.rating = @rating');
       params.rating = filter.rating;
     }
+    if (filter.delivery !== undefined) {
+      // Probed per event through deliveries_event: an event has a handful of deliveries at most.
+      const handler = filter.delivery.handler === undefined ? '' : ' AND d.handler = @deliveryHandler';
+      where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = @deliveryStatus${handler})`);
+      params.deliveryStatus = filter.delivery.status;
+      if (filter.delivery.handler !== undefined) params.deliveryHandler = filter.delivery.handler;
+    }
     if (match.length > 0) {
       params.match = match.join(' AND ');
       if (driver === 'fts') where.push('events_fts MATCH @match');

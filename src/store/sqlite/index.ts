@@ -254,6 +254,9 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     async deliveriesForEvent(eventSeq) {
       return deliveries.forEvent(eventSeq);
     },
+    async deliveriesForEvents(eventSeqs) {
+      return deliveries.forEvents(eventSeqs);
+    },
     async attempts(deliverySeq) {
       return deliveries.attempts(deliverySeq);
     },

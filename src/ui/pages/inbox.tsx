@@ -1,6 +1,6 @@
 // The inbox: every event newest first, filtered by what the URL says, paged by key so new arrivals never shift a page.
 import { EVENT_TYPES } from '../../chatlio/index.js';
-import type { EventRow } from '../../store/storage.js';
+import { DELIVERY_STATUSES, type EventRow } from '../../store/storage.js';
 import { Layout } from '../layout.js';
 import { Notice, RatingBadge, StatusBadge, Time } from '../components.js';
 import { filterQuery, type FilterForm } from '../filters.js';
@@ -12,6 +12,8 @@ export type InboxRow = { row: EventRow; view: EventView; deliveries: DeliverySum
 export type InboxProps = {
   csrfToken: string;
   form: FilterForm;
+  /** The configured handlers' names, for the delivery filter. */
+  handlers: readonly string[];
   rows: InboxRow[];
   /** The seq to pass as `before` for the next (older) page; null on the last. */
   next: number | null;
@@ -56,7 +58,9 @@ function Row({ row, view, deliveries }: InboxRow) {
   );
 }
 
-export function InboxPage({ csrfToken, form, rows, next, paged, errors, notice }: InboxProps) {
+export function InboxPage({ csrfToken, form, handlers, rows, next, paged, errors, notice }: InboxProps) {
+  // A handler since removed from the config may still have deliveries: a bookmarked view keeps showing its name.
+  const handlerOptions = form.handler && !handlers.includes(form.handler) ? [...handlers, form.handler] : handlers;
   const exportQuery = (format: string) => `/ui/export${filterQuery(form, { format })}`;
   return (
     <Layout title="Inbox" nav="inbox" csrfToken={csrfToken}>
@@ -98,6 +102,28 @@ export function InboxPage({ csrfToken, form, rows, next, paged, errors, notice }
         <div class="field">
           <label for="visitor">Visitor (email or UUID)</label>
           <input id="visitor" name="visitor" value={form.visitor} />
+        </div>
+        <div class="field">
+          <label for="deliveryStatus">Delivery status</label>
+          <select id="deliveryStatus" name="deliveryStatus">
+            <option value="">any</option>
+            {DELIVERY_STATUSES.map((status) => (
+              <option value={status} selected={form.deliveryStatus === status} key={status}>
+                {status}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="handler">Handler</label>
+          <select id="handler" name="handler">
+            <option value="">any</option>
+            {handlerOptions.map((handler) => (
+              <option value={handler} selected={form.handler === handler} key={handler}>
+                {handler}
+              </option>
+            ))}
+          </select>
         </div>
         <div class="field">
           <label for="from">From</label>
