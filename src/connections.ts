@@ -60,7 +60,8 @@ function register(app: FastifyInstance, answering: Answering): void {
     socket.once('close', () => sockets.delete(socket));
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callbacks rather than async hooks: they run on every request, and an async hook costs a promise and a microtask.
+  app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket;
     answering.set(socket, { request: request.raw, response: reply.raw });
     reply.raw.once('close', () => {
@@ -69,16 +70,14 @@ function register(app: FastifyInstance, answering: Answering): void {
       // Shutting down: a connection whose answer is done has nothing left to do.
       if (closing) socket.end(() => socket.destroy());
     });
-    if (closing) {
-      throw new HttpProblem(503, 'the server is shutting down; retry shortly', {
-        headers: { 'retry-after': String(SHUTDOWN_RETRY_AFTER_S) },
-      });
-    }
+    if (!closing) return done();
+    done(new HttpProblem(503, 'the server is shutting down; retry shortly', { headers: { 'retry-after': String(SHUTDOWN_RETRY_AFTER_S) } }));
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     // Answered before the whole body arrived (or a refusal that never reads it): close rather than read the rest.
     if (!request.raw.complete || REFUSED_BEFORE_BODY.has(reply.statusCode)) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.addHook('preClose', async () => {

@@ -1,5 +1,7 @@
 // What queries need of a payload (searchable text, tags, first-response time): pulled out once at ingest so queries never parse bodies.
-import type { EventType, FeedbackPayload, Message, OfflineMessagePayload, Payload, TranscriptPayload } from './index.js';
+import { isEventType, payloadSchemas, type EventType, type FeedbackPayload, type Message, type OfflineMessagePayload, type Payload, type TranscriptPayload } from './index.js';
+import { decodeStored } from './stored.js';
+import { parseJson } from '../json.js';
 
 export type Searchable = {
   /** Searchable text, one field a line; empty when the payload has nothing worth searching. */
@@ -54,4 +56,22 @@ export function searchableOf(type: EventType, payload: Payload): Searchable {
   }
   const text = [...new Set(parts.filter(present).map((part) => part.trim()))].join('\n');
   return firstResponse === undefined ? { text, tags } : { text, tags, firstResponseSeconds: firstResponse };
+}
+
+/**
+ * The search data ingest would extract from this body: the schema's output (as on arrival) through searchableOf. A
+ * body today's schema no longer accepts still gets its text, from the stored-body decoder exports use.
+ */
+export function searchableOfRaw(type: string, raw: Buffer): Searchable {
+  if (!isEventType(type)) return { text: '', tags: [] };
+  let json: unknown;
+  try {
+    json = parseJson(raw.toString('utf8'));
+  } catch {
+    return { text: '', tags: [] };
+  }
+  const parsed = payloadSchemas[type].safeParse(json);
+  if (parsed.success) return searchableOf(type, parsed.data);
+  const stored = decodeStored(type, json);
+  return stored ? searchableOf(type, stored.payload as Payload) : { text: '', tags: [] };
 }

@@ -5,10 +5,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { payloadSchemas, isEventType, type Payload } from '../chatlio/index.js';
-import { searchableOf, type Searchable } from '../chatlio/searchable.js';
-import { decodeStored } from '../chatlio/stored.js';
-import { parseJson } from '../json.js';
+import { searchableOfRaw } from '../chatlio/searchable.js';
 import { connectClient, describeUrl, migrate } from '../store/postgres/connection.js';
 import { PostgresSchemaTooNewError, PostgresUnavailableError } from '../store/postgres/errors.js';
 import * as target from '../store/postgres/import.js';
@@ -380,23 +377,6 @@ function takeBatch<R extends { raw: Buffer }>(rows: IterableIterator<R>): R[] {
   return batch;
 }
 
-/**
- * The search data ingest would extract from this body: the schema's output (as on arrival) through searchableOf. A
- * body today's schema no longer accepts still gets its text, from the stored-body decoder exports use.
- */
-function searchableOfRaw(type: string, raw: Buffer): Searchable {
-  if (!isEventType(type)) return { text: '', tags: [] };
-  let json: unknown;
-  try {
-    json = parseJson(raw.toString('utf8'));
-  } catch {
-    return { text: '', tags: [] };
-  }
-  const parsed = payloadSchemas[type].safeParse(json);
-  if (parsed.success) return searchableOf(type, parsed.data);
-  const stored = decodeStored(type, json);
-  return stored ? searchableOf(type, stored.payload as Payload) : { text: '', tags: [] };
-}
 
 /** The checksum: sha256 over every event's seq, length and sha256 of its raw body, in seq order; the same framing on both sides. */
 function frame(hash: Hash, seq: number, length: number, digest: Buffer): void {

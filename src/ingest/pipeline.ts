@@ -9,7 +9,7 @@ const NO_PLAN = { create: [], cancel: [] };
 
 /** Resolves once the event is durably committed (or recognised as a duplicate of a committed one). */
 export async function ingestEvent(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'storage' | 'dispatch'>,
   event: { type: EventType; raw: Buffer; payload: Payload; receivedAt: number },
 ): Promise<IngestResult> {
   // The route is part of the identity: the same bytes on another route are another event.

@@ -18,6 +18,8 @@ export class GroupCommitter<Job> {
     private readonly db: Db,
     private readonly apply: (job: Job) => unknown,
     private readonly outcome: CommitOutcome = { committed: () => undefined, failed: () => undefined },
+    /** Told each committed job and its value right after the commit, before anyone is answered. */
+    private readonly afterCommit: (job: Job, value: unknown) => void = () => undefined,
   ) {}
 
   /**
@@ -51,6 +53,7 @@ export class GroupCommitter<Job> {
       return;
     }
     this.outcome.committed();
+    queued.forEach((item, index) => this.afterCommit(item.job, values[index]));
     queued.forEach((item, index) => item.resolve(values[index]));
   }
 
@@ -58,6 +61,7 @@ export class GroupCommitter<Job> {
     try {
       const value = this.db.transaction(() => this.apply(item.job)).immediate();
       this.outcome.committed();
+      this.afterCommit(item.job, value);
       item.resolve(value);
     } catch (error) {
       this.outcome.failed(error);
