@@ -361,7 +361,11 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
       indexer.stop();
       try {
         committer.flush();
+        // Rows that cannot be written now (a damaged or full disk) are written by the next open's catch-up.
         if (db.open) indexer.flush();
+      } catch (error) {
+        health.saw(error);
+        logger?.warn({ err: error }, 'could not write the waiting full-text rows at shutdown; the next start writes them');
       } finally {
         if (db.open) db.close();
         lock.release();
