@@ -214,12 +214,12 @@ export function storageConformance(name: string, makeStorage: StorageFactory): v
         expect(await search(storage, 'hello', { tag: 'vip' })).toEqual([tagged.seq]);
       });
 
-      // PostgreSQL walks the newest few thousand events first and then asks the GIN index for the older ones (see
-      // pageQuery in src/store/postgres/events.ts): pages must join up across that seam, with or without a byte budget.
-      it('finds words and tags in events older than the newest thousands, page by page, newest first', async () => {
+      // PostgreSQL walks the newest 20,000 events first and then asks the GIN index for the older ones (see
+      // RECENT_WINDOW in src/store/postgres/events.ts): pages must join up across that seam, with or without a byte budget.
+      it('finds words and tags in events older than the newest 20,000, page by page, newest first', async () => {
         const storage = await fresh();
         const rareAt = new Set([10, 500, 1_000]);
-        const texts = Array.from({ length: 6_200 }, (_, i) => `${i % 2 === 0 ? 'common' : 'other'}${rareAt.has(i) ? ' rareword' : ''}`);
+        const texts = Array.from({ length: 21_500 }, (_, i) => `${i % 2 === 0 ? 'common' : 'other'}${rareAt.has(i) ? ' rareword' : ''}`);
         const seqs: number[] = [];
         for (let start = 0; start < texts.length; start += 500) {
           const batch = texts.slice(start, start + 500).map((text, j) => newEvent({ text, tags: start + j === 20 || start + j === 30 ? ['oldtag'] : [] }));
@@ -238,6 +238,7 @@ export function storageConformance(name: string, makeStorage: StorageFactory): v
           };
           expect(await walk({ search: parseSearchQuery('rareword') }, 2)).toEqual([newestFirst([500, 1_000]), newestFirst([10])]);
           expect(await walk({ search: parseSearchQuery('rare*') }, 5)).toEqual([newestFirst([10, 500, 1_000])]);
+          expect(await walk({ search: parseSearchQuery('rareword') }, 5, seqs[20_600])).toEqual([newestFirst([10, 500, 1_000])]);
           expect(await walk({ tag: 'oldtag' }, 1)).toEqual([newestFirst([30]), newestFirst([20])]);
           expect(await walk({ search: parseSearchQuery('nowhere') }, 50)).toEqual([[]]);
           const common = texts.flatMap((text, i) => (text.startsWith('common') ? [i] : []));
