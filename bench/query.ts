@@ -135,7 +135,7 @@ async function timeHttp(server: Server, scenario: Scenario): Promise<number[]> {
 
 /** The same requests without HTTP: the storage call the route makes, and that plus turning rows into event JSON. */
 async function timeStore(storage: Storage, scenario: Scenario) {
-  const sql: number[] = [];
+  const call: number[] = [];
   const json: number[] = [];
   for (let i = 0; i < WARMUP + ROUNDS; i++) {
     const request = scenario.next();
@@ -147,11 +147,11 @@ async function timeStore(storage: Storage, scenario: Scenario) {
     rows.map(toEventJsonText);
     const done = performance.now();
     if (i >= WARMUP) {
-      sql.push(queried - started);
+      call.push(queried - started);
       json.push(done - started);
     }
   }
-  return { sql: summarise(sql), json: summarise(json) };
+  return { call: summarise(call), json: summarise(json) };
 }
 
 async function timeExport(dataDir: string, format: 'ndjson' | 'csv') {
@@ -191,7 +191,7 @@ async function main() {
       const http = summarise(await timeHttp(server!, scenario));
       const store = await timeStore(storage, scenarios(samples)[index]!);
       rows.push(
-        `| ${scenario.name} | ${http.p50.toFixed(2)} | ${http.p95.toFixed(2)} | ${store.sql.p50.toFixed(2)} | ${store.sql.p95.toFixed(2)} | ${store.json.p95.toFixed(2)} |`,
+        `| ${scenario.name} | ${http.p50.toFixed(2)} | ${http.p95.toFixed(2)} | ${store.call.p50.toFixed(2)} | ${store.call.p95.toFixed(2)} | ${store.json.p95.toFixed(2)} |`,
       );
       console.log(rows.at(-1));
     }
