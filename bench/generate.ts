@@ -1,14 +1,17 @@
 // Makes (or reuses) a database of generated Chatlio events of realistic mix for the query benchmarks.
-// Usage: tsx bench/generate.ts [DATA_DIR] (default bench/out/query-1m); EVENTS=1000000 sets the count.
+// Usage: tsx bench/generate.ts [DATA_DIR] (default bench/out/query-1m); EVENTS=1000000 sets the count. With
+// DATABASE_URL set, the same events are then copied into that PostgreSQL database by `copy-to-postgres`.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { identify, type EventType, type Payload } from '../src/chatlio/index.js';
 import { searchableOf, searchableOfRaw } from '../src/chatlio/searchable.js';
 import { DB_FILE, databaseIds, openDb } from '../src/store/sqlite/db.js';
 import { eventStore } from '../src/store/sqlite/events.js';
 import { searchIndexer, searchStore } from '../src/store/sqlite/search.js';
+import { copyToPostgresCommand } from '../src/cli/copy-to-postgres.js';
 
 export const DEFAULT_DATA_DIR = join(import.meta.dirname, 'out', 'query-1m');
 export const DEFAULT_COUNT = 1_000_000;
@@ -237,7 +240,42 @@ export function ensureDatabase(dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT
   return { path, events: made, generated: true };
 }
 
+/** Events in the PostgreSQL database, 0 when it has no schema yet. */
+async function countPostgresEvents(client: pg.Client): Promise<number> {
+  const { rows: schema } = await client.query<{ events: string | null }>("SELECT to_regclass('events') AS events");
+  if (schema[0]!.events === null) return 0;
+  const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM events');
+  return Number(rows[0]!.n);
+}
+
+/**
+ * The same events in PostgreSQL: generated into the SQLite file first, then copied by `copy-to-postgres`, which
+ * builds each event's tsvector, tags and first-response row from its body with the code ingest uses (and resumes an
+ * interrupted copy). Reused when the database already holds the file's events.
+ */
+export async function ensurePostgresDatabase(url: string, dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT): Promise<{ events: number; generated: boolean }> {
+  const sqlite = ensureDatabase(dataDir, count);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const present = await countPostgresEvents(client);
+    if (present === sqlite.events) return { events: present, generated: false };
+    const started = Date.now();
+    const code = await copyToPostgresCommand.run(['--from', sqlite.path, '--to', url], {});
+    if (code !== 0) throw new Error(`copy-to-postgres exited ${code}`);
+    // A live database's autovacuum would have analysed the table long ago: without statistics (and the visibility
+    // map) right after a bulk load, the planner would pick plans a running relay never sees.
+    await client.query('VACUUM ANALYZE');
+    process.stdout.write(`copied into PostgreSQL and analysed in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    return { events: await countPostgresEvents(client), generated: true };
+  } finally {
+    await client.end();
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = ensureDatabase(process.argv[2] ?? DEFAULT_DATA_DIR, Number(process.env.EVENTS ?? DEFAULT_COUNT));
-  if (!result.generated) process.stdout.write(`reusing ${result.path} (${result.events} events)\n`);
+  const dataDir = process.argv[2] ?? DEFAULT_DATA_DIR;
+  const count = Number(process.env.EVENTS ?? DEFAULT_COUNT);
+  const result = process.env.DATABASE_URL ? await ensurePostgresDatabase(process.env.DATABASE_URL, dataDir, count) : ensureDatabase(dataDir, count);
+  if (!result.generated) process.stdout.write(`reusing the database (${result.events} events)\n`);
 }

@@ -6,7 +6,7 @@
 // The 1,000,000-event database is bench/generate.ts's (made once, about 10 minutes; BENCH_SKIP_1M=1 skips it), copied
 // so the run does not change it.
 import autocannon from 'autocannon';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, copyFileSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import pg from 'pg';
 import { startCluster } from '../test/helpers/postgres-cluster.js';
 import { DB_FILE } from '../src/store/sqlite/db.js';
 import { ensureDatabase } from './generate.js';
+import { cpuMicros } from './cpu.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
@@ -23,16 +24,6 @@ const TOKEN = 'bench-webhook-token-0123456789abcdef';
 const template = JSON.parse(readFileSync(join(ROOT, 'fixtures/valid/transcript/documented.json'), 'utf8')) as Record<string, unknown>;
 
 type Result = { name: string; rps: number; p50: number; p99: number; errors: number; non2xx: number; acknowledged: number; cpuUsPerEvent?: number };
-
-const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** user + system CPU time of a process so far, in µs, from /proc/<pid>/stat (fields 14 and 15, in clock ticks). */
-function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may contain spaces: count fields after its closing one.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
-}
 
 /** Runs `work` and adds the CPU time the server processes spent meanwhile, per acknowledged (2xx) request. */
 async function measured(servers: ChildProcess[], work: () => Promise<Result>): Promise<Result> {

@@ -1,16 +1,20 @@
-// Query API figures on a 1,000,000-event database: page, search and conversation latencies through real HTTP, and export time and peak memory.
+// Query API figures on a 1,000,000-event database: page, search and conversation latencies through real HTTP and
+// through the storage interface, and export time and peak memory. The same scenarios on either backend: SQLite in
+// DATA_DIR, or PostgreSQL when DATABASE_URL is set (filled with the same events by bench/generate.ts).
 // Usage: npm run bench:query (builds, then tsx bench/query.ts [DATA_DIR]); ROUNDS=200 sets requests per scenario.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
-import { DB_FILE, databaseIds, openDb } from '../src/store/sqlite/db.js';
-import { eventQueries } from '../src/store/sqlite/event-queries.js';
-import type { EventFilter } from '../src/store/storage.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { openStorage, type Storage } from '../src/store/index.js';
+import type { EventFilter, EventRow } from '../src/store/storage.js';
 import { parseSearchQuery } from '../src/store/search-terms.js';
 import { toEventJsonText } from '../src/api/event-json.js';
-import { DEFAULT_DATA_DIR, DEFAULT_COUNT, ensureDatabase } from './generate.js';
+import { LIST_PAGE_BYTES } from '../src/api/events.js';
+import { DEFAULT_DATA_DIR, DEFAULT_COUNT, ensureDatabase, ensurePostgresDatabase } from './generate.js';
 import { freePort, waitFor } from '../test/helpers/server.js';
+import { idle } from './cpu.js';
 
 const API_TOKEN = 'bench-api-token-0123456789abcdefghij';
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -21,16 +25,30 @@ const EXPORT_FORMATS = (process.env.EXPORT_FORMATS ?? 'ndjson,csv').split(',') a
 const WARMUP = 20;
 const DAY = 86_400_000;
 
+const DATABASE_URL = process.env.DATABASE_URL || undefined;
+
 type Server = { url: string; child: ChildProcess };
+
+/** The environment of the server and of the bench's own storage: the same database either way. */
+function relayEnv(dataDir: string, port = 0): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    DATA_DIR: dataDir,
+    ...(DATABASE_URL ? { DATABASE_URL } : {}),
+    API_TOKEN,
+    WEBHOOK_TOKEN: 'bench-webhook-token-0123456789abcdef',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  };
+}
 
 async function startServer(dataDir: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, API_TOKEN, WEBHOOK_TOKEN: 'bench-webhook-token-0123456789abcdef', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(process.execPath, [CLI, 'serve'], { env: relayEnv(dataDir, port), stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000, 'bench server');
+  await idle(child.pid!);
   return { url, child };
 }
 
@@ -61,14 +79,18 @@ function cycle<T>(items: T[]): () => T {
 
 type Scenario = { name: string; kind: string; next: () => { query: string; filter?: EventFilter; before?: number; conversation?: string } };
 
-function scenarios(db: Database.Database, maxSeq: number): Scenario[] {
-  const sampleSeqs = Array.from({ length: 400 }, (_, i) => 1 + Math.floor(((i * 7919) % 400) / 400 * maxSeq));
-  const at = db.prepare<[number], { c: string | null; v: string | null; e: string | null }>(
-    'SELECT conversation_uuid AS c, visitor_uuid AS v, visitor_email AS e FROM events WHERE seq >= ? ORDER BY seq LIMIT 1',
-  );
-  const rows = sampleSeqs.map((seq) => at.get(seq)!);
-  const conversations = rows.map((row) => row.c).filter((c): c is string => c !== null);
-  const visitorKeys = rows.flatMap((row) => [row.v, row.e]).filter((v): v is string => v !== null);
+/** 400 events spread over the whole database (the newest at or below evenly spaced seqs): where the picks come from. */
+async function sampleEvents(storage: Storage): Promise<EventRow[]> {
+  const maxSeq = (await storage.listEvents({}, { limit: 1 })).rows[0]!.seq;
+  const seqs = Array.from({ length: 400 }, (_, i) => 1 + Math.floor((((i * 7919) % 400) / 400) * maxSeq));
+  return Promise.all(seqs.map(async (seq) => (await storage.listEvents({}, { before: seq + 1, limit: 1 })).rows[0]!));
+}
+
+/** The scenarios, each cycling from its start: call again for a run that makes the same requests. */
+function scenarios(samples: EventRow[]): Scenario[] {
+  const sampleSeqs = samples.map((row) => row.seq);
+  const conversations = samples.map((row) => row.conversationUUID).filter((c): c is string => c !== null);
+  const visitorKeys = samples.flatMap((row) => [row.visitorUUID, row.visitorEmail]).filter((v): v is string => v !== null);
   const now = Date.now();
   const filtered = cycle<[string, EventFilter]>([
     ['type=feedback', { types: ['feedback'] }],
@@ -111,23 +133,25 @@ async function timeHttp(server: Server, scenario: Scenario): Promise<number[]> {
   return times;
 }
 
-/** The same requests without HTTP: SQL alone, and SQL plus turning rows into event JSON. */
-function timeStore(queries: ReturnType<typeof eventQueries>, scenario: Scenario) {
-  const sql: number[] = [];
+/** The same requests without HTTP: the storage call the route makes, and that plus turning rows into event JSON. */
+async function timeStore(storage: Storage, scenario: Scenario) {
+  const call: number[] = [];
   const json: number[] = [];
   for (let i = 0; i < WARMUP + ROUNDS; i++) {
     const request = scenario.next();
     const started = performance.now();
-    const rows = request.conversation ? queries.conversation(request.conversation) : queries.list(request.filter!, { before: request.before, limit: 50 }).rows;
+    const rows = request.conversation
+      ? await storage.conversation(request.conversation)
+      : (await storage.listEvents(request.filter!, { before: request.before, limit: 50, maxBytes: LIST_PAGE_BYTES })).rows;
     const queried = performance.now();
     rows.map(toEventJsonText);
     const done = performance.now();
     if (i >= WARMUP) {
-      sql.push(queried - started);
+      call.push(queried - started);
       json.push(done - started);
     }
   }
-  return { sql: summarise(sql), json: summarise(json) };
+  return { call: summarise(call), json: summarise(json) };
 }
 
 async function timeExport(dataDir: string, format: 'ndjson' | 'csv') {
@@ -152,27 +176,29 @@ async function timeExport(dataDir: string, format: 'ndjson' | 'csv') {
 
 async function main() {
   const dataDir = process.argv[2] ?? DEFAULT_DATA_DIR;
-  const { events } = ensureDatabase(dataDir, DEFAULT_COUNT);
-  const db = openDb(join(dataDir, DB_FILE), { synchronous: 'normal', busyTimeoutMs: 5000 });
-  const maxSeq = (db.prepare('SELECT max(seq) AS n FROM events').get() as { n: number }).n;
-  const queries = eventQueries(db, databaseIds(db));
-  console.log(`query benchmark on ${events.toLocaleString('en')} events (${dataDir}), ${ROUNDS} requests a scenario after ${WARMUP} warm-up\n`);
+  const { events } = DATABASE_URL ? await ensurePostgresDatabase(DATABASE_URL, dataDir, DEFAULT_COUNT) : ensureDatabase(dataDir, DEFAULT_COUNT);
+  const storage = await openStorage(loadConfig(relayEnv(dataDir)), createLogger({ level: 'warn', pretty: false, maskPii: true }));
+  // Opening SQLite starts its quick_check here too: timings begin once it is over.
+  await idle(process.pid);
+  const samples = await sampleEvents(storage);
+  const where = DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : dataDir;
+  console.log(`query benchmark on ${events.toLocaleString('en')} events (${storage.backend}, ${where}), ${ROUNDS} requests a scenario after ${WARMUP} warm-up\n`);
 
   const rows: string[] = [];
   const server = PARTS.includes('latency') ? await startServer(dataDir) : undefined;
   try {
-    for (const scenario of server ? scenarios(db, maxSeq) : []) {
+    for (const [index, scenario] of (server ? scenarios(samples) : []).entries()) {
       const http = summarise(await timeHttp(server!, scenario));
-      const store = timeStore(queries, scenarios(db, maxSeq).find((s) => s.name === scenario.name)!);
+      const store = await timeStore(storage, scenarios(samples)[index]!);
       rows.push(
-        `| ${scenario.name} | ${http.p50.toFixed(2)} | ${http.p95.toFixed(2)} | ${store.sql.p50.toFixed(2)} | ${store.sql.p95.toFixed(2)} | ${store.json.p95.toFixed(2)} |`,
+        `| ${scenario.name} | ${http.p50.toFixed(2)} | ${http.p95.toFixed(2)} | ${store.call.p50.toFixed(2)} | ${store.call.p95.toFixed(2)} | ${store.json.p95.toFixed(2)} |`,
       );
       console.log(rows.at(-1));
     }
   } finally {
     if (server) await stopServer(server);
+    await storage.close();
   }
-  db.close();
 
   const exports = [];
   for (const format of PARTS.includes('export') ? EXPORT_FORMATS : []) {
@@ -181,7 +207,7 @@ async function main() {
     console.log(exports.at(-1));
   }
 
-  console.log(`\n| scenario (limit 50) | HTTP p50 ms | HTTP p95 ms | SQL p50 ms | SQL p95 ms | SQL+JSON text p95 ms |\n|---|---|---|---|---|---|`);
+  console.log(`\n| scenario (limit 50) | HTTP p50 ms | HTTP p95 ms | storage p50 ms | storage p95 ms | storage+JSON text p95 ms |\n|---|---|---|---|---|---|`);
   for (const row of rows) console.log(row);
   console.log(`\n| export | lines | size | time | server peak RSS |\n|---|---|---|---|---|`);
   for (const row of exports) console.log(row);

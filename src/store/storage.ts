@@ -289,7 +289,9 @@ export interface Storage {
   listRejections(page: { before?: number; limit: number }): Promise<RejectionRow[]>;
   removeRejection(id: number): Promise<void>;
 
-  // Deliveries: the worker's side
+  // Deliveries: the worker's side. Leases run on the database's clock (PostgreSQL's, so replicas agree; the process's on
+  // SQLite) unless a caller passes `now`: claims, the concurrency count and the reaper then take that as the time, on
+  // both backends, so a test can make a lease run out. The worker never passes it.
   /** In one short transaction: claims due deliveries of the handler (most overdue first) within its global concurrency. */
   claimDue(request: ClaimRequest, now?: number): Promise<ClaimedDelivery[]>;
   /** Closes the attempt and moves the delivery on, only while the claim token still matches; false if the claim was lost. */

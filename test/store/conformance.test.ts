@@ -152,7 +152,7 @@ describe('claims and leases', () => {
     expect(await storage.claimDue(claim('b', { concurrency: 3 }), T0 + 3)).toEqual([]);
   });
 
-  // Leases run on the real clock here: PostgreSQL keeps them by the database's clock, whatever `now` a caller passes.
+  // Leases follow the `now` a caller passes, on both backends; these tests pass the real clock and wait for it.
   const reapOnce = async (storage: Storage) => {
     const deadline = Date.now() + 5_000;
     let reaped = 0;

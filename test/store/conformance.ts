@@ -213,6 +213,40 @@ export function storageConformance(name: string, makeStorage: StorageFactory): v
         expect(await search(storage, 'vip')).toEqual([wordy.seq]);
         expect(await search(storage, 'hello', { tag: 'vip' })).toEqual([tagged.seq]);
       });
+
+      // PostgreSQL walks the newest 20,000 events first and then asks the GIN index for the older ones (see
+      // RECENT_WINDOW in src/store/postgres/events.ts): pages must join up across that seam, with or without a byte budget.
+      it('finds words and tags in events older than the newest 20,000, page by page, newest first', async () => {
+        const storage = await fresh();
+        const rareAt = new Set([10, 500, 1_000]);
+        const texts = Array.from({ length: 21_500 }, (_, i) => `${i % 2 === 0 ? 'common' : 'other'}${rareAt.has(i) ? ' rareword' : ''}`);
+        const seqs: number[] = [];
+        for (let start = 0; start < texts.length; start += 500) {
+          const batch = texts.slice(start, start + 500).map((text, j) => newEvent({ text, tags: start + j === 20 || start + j === 30 ? ['oldtag'] : [] }));
+          seqs.push(...(await Promise.all(batch.map((event) => storage.ingest(event)))).map((result) => result.seq));
+        }
+        const newestFirst = (indexes: number[]) => indexes.map((i) => seqs[i]!).sort((a, b) => b - a);
+        for (const maxBytes of [undefined, 1_000_000]) {
+          const walk = async (filter: Parameters<Storage['listEvents']>[0], limit: number, before?: number) => {
+            const pages: number[][] = [];
+            for (let cursor = before; ; ) {
+              const page = await storage.listEvents(filter, { before: cursor, limit, maxBytes });
+              pages.push(page.rows.map((row) => row.seq));
+              if (page.next === null) return pages;
+              cursor = page.next;
+            }
+          };
+          expect(await walk({ search: parseSearchQuery('rareword') }, 2)).toEqual([newestFirst([500, 1_000]), newestFirst([10])]);
+          expect(await walk({ search: parseSearchQuery('rare*') }, 5)).toEqual([newestFirst([10, 500, 1_000])]);
+          expect(await walk({ search: parseSearchQuery('rareword') }, 5, seqs[20_600])).toEqual([newestFirst([10, 500, 1_000])]);
+          expect(await walk({ tag: 'oldtag' }, 1)).toEqual([newestFirst([30]), newestFirst([20])]);
+          expect(await walk({ search: parseSearchQuery('nowhere') }, 50)).toEqual([[]]);
+          const common = texts.flatMap((text, i) => (text.startsWith('common') ? [i] : []));
+          expect((await storage.listEvents({ search: parseSearchQuery('common') }, { limit: 50, maxBytes })).rows.map((row) => row.seq)).toEqual(newestFirst(common).slice(0, 50));
+          const deep = (await walk({ search: parseSearchQuery('common') }, 400, seqs[3_000])).flat();
+          expect(deep).toEqual(newestFirst(common.filter((i) => seqs[i]! < seqs[3_000]!)));
+        }
+      });
     });
 
     describe('listing events', () => {

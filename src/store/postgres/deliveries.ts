@@ -24,11 +24,17 @@ const prefixed = (alias: string) =>
     .join(', ');
 
 /**
+ * The leases' clock: the database's (replicas' clocks may disagree), unless the caller passed the time (unix ms) in
+ * the given parameter, as tests do to make a lease run out; NULL there means the database's.
+ */
+const LEASE_CLOCK = (param: string) => `coalesce(to_timestamp(${param}::float8 / 1000), now())`;
+
+/**
  * In one short transaction: cancels due escalations already followed by a cancelling event (it may have committed on
  * another replica after this delivery was planned), then claims the most overdue due deliveries the handler's global
  * concurrency leaves room for.
  */
-export async function claimDue(db: pg.Pool, ids: IdCodec, request: ClaimRequest, now: number): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: pg.Pool, ids: IdCodec, request: ClaimRequest, now: number, leaseClock: number | undefined): Promise<ClaimedDelivery[]> {
   if (request.concurrency <= 0) return [];
   return inTransaction(db, async (client) => {
     // Serialises claims of this handler across replicas, so two cannot both count the same free slots.
@@ -47,8 +53,8 @@ export async function claimDue(db: pg.Pool, ids: IdCodec, request: ClaimRequest,
       );
     }
     const running = await client.query<{ n: number }>(
-      "SELECT count(*) AS n FROM deliveries WHERE handler = $1 AND status = 'running' AND lease_until > now()",
-      [request.handler],
+      `SELECT count(*) AS n FROM deliveries WHERE handler = $1 AND status = 'running' AND lease_until > ${LEASE_CLOCK('$2')}`,
+      [request.handler, leaseClock ?? null],
     );
     const room = request.concurrency - running.rows[0]!.n;
     if (room <= 0) return [];
@@ -61,12 +67,12 @@ export async function claimDue(db: pg.Pool, ids: IdCodec, request: ClaimRequest,
        ), claimed AS (
          UPDATE deliveries d
          SET status = 'running', attempts = d.attempts + 1, due_at = NULL, updated_at = $2,
-             lease_until = now() + $4 * interval '1 millisecond', claim_token = gen_random_uuid()::text
+             lease_until = ${LEASE_CLOCK('$5')} + $4 * interval '1 millisecond', claim_token = gen_random_uuid()::text
          FROM due WHERE d.id = due.id
          RETURNING ${prefixed('d')}, d.claim_token, due.due_at AS was_due
        )
        SELECT * FROM claimed ORDER BY was_due, id`,
-      [request.handler, now, room, request.leaseMs],
+      [request.handler, now, room, request.leaseMs, leaseClock ?? null],
     );
     if (claimed.rows.length === 0) return [];
     // A second statement rather than a third CTE: joining two CTEs' results back together is planned as a nested loop.
@@ -126,20 +132,20 @@ export async function recordAttempt(db: pg.Pool, record: AttemptRecord, now: num
   return rows[0]!.n > 0;
 }
 
-/** Running deliveries whose lease ran out (by the database's clock) go back to pending, due now; their open attempt is interrupted. */
-export async function reapExpiredLeases(db: pg.Pool, now: number): Promise<number> {
+/** Running deliveries whose lease ran out go back to pending, due now; their open attempt is interrupted. */
+export async function reapExpiredLeases(db: pg.Pool, now: number, leaseClock: number | undefined): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `WITH expired AS (
        UPDATE deliveries SET status = 'pending', due_at = $1, updated_at = $1, last_error = 'the lease ran out before the attempt was recorded',
          lease_until = NULL, claim_token = NULL
-       WHERE id IN (SELECT id FROM deliveries WHERE status = 'running' AND lease_until < now() FOR UPDATE SKIP LOCKED)
+       WHERE id IN (SELECT id FROM deliveries WHERE status = 'running' AND lease_until <= ${LEASE_CLOCK('$2')} FOR UPDATE SKIP LOCKED)
        RETURNING id
      ), interrupted AS (
        UPDATE delivery_attempts SET outcome = 'interrupted', error = 'the worker stopped or hung during this attempt'
        WHERE outcome IS NULL AND delivery_id IN (SELECT id FROM expired)
      )
      SELECT count(*) AS n FROM expired`,
-    [now],
+    [now, leaseClock ?? null],
   );
   return rows[0]!.n;
 }

@@ -143,14 +143,14 @@ export class PostgresStorage implements Storage {
     return sessions.deleteAllSessions(this.pool);
   }
 
-  claimDue(request: ClaimRequest, now = Date.now()) {
-    return deliveries.claimDue(this.pool, this.ids, request, now);
+  claimDue(request: ClaimRequest, now?: number) {
+    return deliveries.claimDue(this.pool, this.ids, request, now ?? Date.now(), now);
   }
   recordAttempt(record: AttemptRecord, now = Date.now()) {
     return deliveries.recordAttempt(this.pool, record, now);
   }
-  async reapExpiredLeases(now = Date.now()) {
-    const reaped = await deliveries.reapExpiredLeases(this.pool, now);
+  async reapExpiredLeases(now?: number) {
+    const reaped = await deliveries.reapExpiredLeases(this.pool, now ?? Date.now(), now);
     if (reaped > 0) await this.announceDue();
     return reaped;
   }
