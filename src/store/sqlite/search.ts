@@ -25,7 +25,7 @@ export type SearchIndexer = ReturnType<typeof searchIndexer>;
 export type SearchIndexerOptions = {
   /** The longest a committed event waits for its full-text row when nothing searches (default 200 ms). */
   intervalMs?: number;
-  /** Pending rows that trigger a write at once, bounding memory and the batch (default 2000). */
+  /** Pending rows that trigger a write at once, bounding memory and how long one write holds the event loop (default 256). */
   maxPending?: number;
   /** The search data of a stored body, for events committed before a crash and never indexed. */
   searchableOfRaw: (type: string, raw: Buffer) => Searchable;
@@ -35,8 +35,9 @@ export type SearchIndexerOptions = {
 
 /**
  * Full-text rows written in batches, outside the ingest transaction. FTS5 turns the rows of each transaction into a
- * new segment and merges segments as they pile up, so a row per group commit made the index the largest single cost of
- * a stored event (bench/ingest.ts, issue 10); a few hundred rows per transaction cost a fraction of it per row.
+ * new segment and merges segments as they pile up: measured in process on the bench's transcripts (issue 10), a row
+ * in each 12-event ingest transaction cost 32 µs of CPU per event, rows written 96 at a time 25 µs, 600 at a time 21 µs.
+ * A write holds the event loop for its whole batch (about 22 µs a row), so batches stop at 256 rows (about 6 ms).
  *
  * - Rows of committed events wait in memory (`add`, called right after the commit) and are written on a timer, when
  *   enough are waiting, before every search (`flush`: the API never answers from a stale index) and on close.
@@ -47,7 +48,7 @@ export type SearchIndexerOptions = {
  */
 export function searchIndexer(db: Db, options: SearchIndexerOptions) {
   const intervalMs = options.intervalMs ?? 200;
-  const maxPending = options.maxPending ?? 2000;
+  const maxPending = options.maxPending ?? 256;
   const readMark = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = '${INDEXED_UP_TO}'`);
   const writeMark = db.prepare<[string]>(`INSERT INTO meta (key, value) VALUES ('${INDEXED_UP_TO}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
   // The event may have been erased since its commit: then it gets no row.
