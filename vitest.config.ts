@@ -6,7 +6,6 @@ import { defineConfig } from 'vitest/config';
 /** About SQLite itself: not run against PostgreSQL. */
 const SQLITE_ONLY: Record<string, string> = {
   'test/store/group-commit.test.ts': "SQLite's synchronous group commit internals",
-  'test/store/search-indexer.test.ts': "SQLite's full-text rows written after the commit (PostgreSQL fills tsvector in the ingest transaction)",
   'test/cli/backup.test.ts': "SQLite's online backup (on PostgreSQL `backup` answers with pg_dump: test/cli/postgres.test.ts)",
   'test/e2e/crash.test.ts': 'reads the SQLite file after kill -9 (PostgreSQL: kill -9 in test/e2e/replicas.test.ts)',
   'test/health.test.ts': 'makes the database read-only with PRAGMA query_only',

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { identify, type EventType, type Payload } from '../src/chatlio/index.js';
-import { searchableOf, searchableOfRaw } from '../src/chatlio/searchable.js';
+import { searchableOf } from '../src/chatlio/searchable.js';
 import { DB_FILE, databaseIds, openDb } from '../src/store/sqlite/db.js';
 import { eventStore } from '../src/store/sqlite/events.js';
-import { searchIndexer, searchStore } from '../src/store/sqlite/search.js';
+import { searchStore } from '../src/store/sqlite/search.js';
 import { copyToPostgresCommand } from '../src/cli/copy-to-postgres.js';
 
 export const DEFAULT_DATA_DIR = join(import.meta.dirname, 'out', 'query-1m');
@@ -191,8 +191,6 @@ export function ensureDatabase(dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT
   const db = openDb(path, { synchronous: 'normal', busyTimeoutMs: 5000 });
   const events = eventStore(db, databaseIds(db));
   const search = searchStore(db);
-  // Full-text rows as the server writes them: after each batch's commit, with the high-water mark.
-  const indexer = searchIndexer(db, { intervalMs: 3_600_000, maxPending: Number.MAX_SAFE_INTEGER, searchableOfRaw, failed: (error) => { throw error; } });
   const rng = random(20261125);
   const visitors: Visitor[] = Array.from({ length: Math.ceil(count / 8) }, (_, i) => {
     const name = rng.chance(0.6) ? `${rng.pick(FIRST)} ${rng.pick(LAST)}` : '';
@@ -213,9 +211,7 @@ export function ensureDatabase(dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT
       const payload = event.payload as Payload;
       const stored = events.insert({ type: event.type, receivedAt, raw, bodySha256, identity: identify(event.type, payload) });
       if (stored.duplicate) continue;
-      const searchable = searchableOf(event.type, payload);
-      search.index(stored.seq, searchable);
-      indexer.add(stored.seq, searchable);
+      search.index(stored.seq, searchableOf(event.type, payload));
       made++;
     }
   });
@@ -227,13 +223,11 @@ export function ensureDatabase(dataDir = DEFAULT_DATA_DIR, count = DEFAULT_COUNT
       batch.push(...(rng.chance(0.12) ? [offline(rng, rng.pick(visitors))] : chat(rng, rng.pick(visitors), atSec)));
     }
     insertBatch(batch);
-    indexer.flush();
     if (made - reported >= 100_000) {
       reported = made;
       process.stdout.write(`  ${made} events, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     }
   }
-  indexer.stop();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   process.stdout.write(`generated ${made} events in ${((Date.now() - started) / 1000).toFixed(0)} s into ${path}\n`);

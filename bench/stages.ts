@@ -8,12 +8,11 @@ import { identify, payloadSchemas, type Payload } from '../src/chatlio/index.js'
 import { parseJson } from '../src/json.js';
 import { databaseIds, openDb } from '../src/store/sqlite/db.js';
 import { eventStore } from '../src/store/sqlite/events.js';
-import { searchIndexer, searchStore } from '../src/store/sqlite/search.js';
-import { searchableOf, searchableOfRaw } from '../src/chatlio/searchable.js';
+import { searchStore } from '../src/store/sqlite/search.js';
+import { searchableOf } from '../src/chatlio/searchable.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 10);
-const INDEX_BATCH = 500;
 const template = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/valid/transcript/documented.json'), 'utf8')) as object;
 const bodies = Array.from({ length: N }, (_, i) => Buffer.from(JSON.stringify({ ...template, conversationUUID: `stage-${i}` })));
 
@@ -30,8 +29,6 @@ try {
     const db = openDb(join(dir, `${synchronous}.sqlite`), { synchronous, busyTimeoutMs: 5000 });
     const events = eventStore(db, databaseIds(db));
     const search = searchStore(db);
-    // Full-text rows go in after the commit, in batches (src/store/sqlite/search.ts); written here every INDEX_BATCH events.
-    const indexer = searchIndexer(db, { intervalMs: 3_600_000, maxPending: N + 1, searchableOfRaw, failed: (error) => { throw error; } });
     const timings = new Map<string, number>();
     const begin = db.prepare('BEGIN IMMEDIATE');
     const commit = db.prepare('COMMIT');
@@ -46,13 +43,9 @@ try {
       });
       time('BEGIN', () => begin.run(), timings);
       const stored = time('INSERT event (row + its indexes)', () => batch.map((event) => events.insert(event)), timings);
-      time('INSERT first-response row', () => batch.forEach((event, i) => search.index(stored[i]!.seq, event.searchable)), timings);
+      time('INSERT full-text row', () => batch.forEach((event, i) => search.index(stored[i]!.seq, event.searchable)), timings);
       time(`COMMIT (fsync; synchronous=${synchronous}, incl. WAL auto-checkpoints)`, () => commit.run(), timings);
-      batch.forEach((event, i) => indexer.add(stored[i]!.seq, event.searchable));
-      if ((start / BATCH) % (INDEX_BATCH / BATCH) === 0) time(`full-text rows, written ${INDEX_BATCH} at a time (own commit)`, () => indexer.flush(), timings);
     }
-    indexer.flush();
-    indexer.stop();
     db.close();
     const total = [...timings.values()].reduce((a, b) => a + b, 0);
     console.log(`\nPer stored event, synchronous=${synchronous}, ${N} events in transactions of ${BATCH}:\n`);

@@ -18,8 +18,6 @@ export class GroupCommitter<Job> {
     private readonly db: Db,
     private readonly apply: (job: Job) => unknown,
     private readonly outcome: CommitOutcome = { committed: () => undefined, failed: () => undefined },
-    /** Told each committed job and its value right after the commit, before anyone is answered. */
-    private readonly afterCommit: (job: Job, value: unknown) => void = () => undefined,
   ) {}
 
   /**
@@ -53,7 +51,6 @@ export class GroupCommitter<Job> {
       return;
     }
     this.outcome.committed();
-    queued.forEach((item, index) => this.afterCommit(item.job, values[index]));
     queued.forEach((item, index) => item.resolve(values[index]));
   }
 
@@ -61,7 +58,6 @@ export class GroupCommitter<Job> {
     try {
       const value = this.db.transaction(() => this.apply(item.job)).immediate();
       this.outcome.committed();
-      this.afterCommit(item.job, value);
       item.resolve(value);
     } catch (error) {
       this.outcome.failed(error);

@@ -22,8 +22,7 @@ import { ensureOwnerOnlyDir } from './modes.js';
 import { storageHealth, watchErrors } from './health.js';
 import { GroupCommitter } from './group-commit.js';
 import { eventStore } from './events.js';
-import { searchIndexer, searchStore } from './search.js';
-import { searchableOfRaw } from '../../chatlio/searchable.js';
+import { searchStore } from './search.js';
 import { CLOCK_SLACK_MS, eventQueries } from './event-queries.js';
 import { rejectionStore } from './rejections.js';
 import { statsStore } from './stats.js';
@@ -114,9 +113,6 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
 
   const events = eventStore(db, ids);
   const search = searchStore(db);
-  const indexer = searchIndexer(db, { searchableOfRaw, failed: health.writeFailed });
-  const caughtUp = indexer.catchUp();
-  if (caughtUp > 0) logger?.info({ events: caughtUp }, `indexed ${caughtUp} events for search that were stored before the last stop`);
   const queries = eventQueries(db, ids);
   const rejections = rejectionStore(db, { max: options.rejectionsMax });
   const stats = statsStore(db, queries);
@@ -128,8 +124,8 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
   const writeEvent = (event: NewEvent, now: number): IngestResult => {
     const stored = events.insert(event);
     if (stored.duplicate) return { seq: stored.seq, id: ids.formatEventId(stored.seq), duplicate: true, deliveriesCreated: 0 };
-    // The outbox rows commit with the event: a 200 means every delivery is on record. Its full-text row follows in the
-    // indexer's next batch (searches wait for it). A duplicate indexes and plans nothing.
+    // The full-text row and the outbox rows commit with the event: search never sees it half-indexed, and a 200
+    // means every delivery is on record. A duplicate indexes and plans nothing.
     search.index(stored.seq, event.searchable);
     const created = deliveries.applyPlan(stored.seq, event.identity.conversationUUID, event.plan, now);
     return { seq: stored.seq, id: ids.formatEventId(stored.seq), duplicate: false, deliveriesCreated: created };
@@ -151,9 +147,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
         return queries.deleteOlderThan(job.cutoff, job.batch);
     }
   };
-  const committer = new GroupCommitter<WriteJob>(db, apply, { committed: health.wrote, failed: health.writeFailed }, (job, value) => {
-    if (job.kind === 'ingest' && !(value as IngestResult).duplicate) indexer.add((value as IngestResult).seq, job.event.searchable);
-  });
+  const committer = new GroupCommitter<WriteJob>(db, apply, { committed: health.wrote, failed: health.writeFailed });
 
   const spaceProbe = db.transaction(() => {
     db.prepare("INSERT INTO meta (key, value) VALUES ('readyz-space', randomblob(?))").run(SPACE_PROBE_BYTES);
@@ -205,7 +199,6 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     },
     parseEventId: ids.parseEventId,
     async listEvents(filter, page) {
-      if (filter.search || filter.tag) indexer.flush();
       return queries.list(filter, page);
     },
     async conversation(uuid) {
@@ -357,19 +350,10 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
       return () => listeners.delete(listener);
     },
     async close() {
+      committer.flush();
       listeners.clear();
-      indexer.stop();
-      try {
-        committer.flush();
-        // Rows that cannot be written now (a damaged or full disk) are written by the next open's catch-up.
-        if (db.open) indexer.flush();
-      } catch (error) {
-        health.saw(error);
-        logger?.warn({ err: error }, 'could not write the waiting full-text rows at shutdown; the next start writes them');
-      } finally {
-        if (db.open) db.close();
-        lock.release();
-      }
+      if (db.open) db.close();
+      lock.release();
     },
 
     backup: (target) => backupTo(db, target),
