@@ -35,10 +35,6 @@ export function openDb(path: string, options: DbOptions): Db {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
-  // 64 MiB of page cache instead of SQLite's 2 MiB: each event adds entries to four indexes of random keys (hash,
-  // conversation, visitor, email), and with the default cache most of those leaf pages were read again from the OS on
-  // every insert: 16% of the storage's CPU per event on a 1,000,000-event database, 15% on a new one (issue 10).
-  db.pragma('cache_size = -65536');
   migrate(db);
   return db;
 }
