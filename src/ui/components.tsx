@@ -74,3 +74,23 @@ export function Scroll({ label, children }: { label: string; children: Component
     </div>
   );
 }
+
+/**
+ * A labelled filter select in a GET form: `any` (when given) is the empty choice that drops the filter; `value` the
+ * choice the page was asked for.
+ */
+export function SelectField({ name, label, options, value, any }: { name: string; label: string; options: readonly string[]; value: string | undefined; any?: string }) {
+  return (
+    <div class="field">
+      <label for={name}>{label}</label>
+      <select id={name} name={name}>
+        {any !== undefined && <option value="">{any}</option>}
+        {options.map((option) => (
+          <option value={option} selected={option === value} key={option}>
+            {option}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

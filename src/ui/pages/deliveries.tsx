@@ -1,7 +1,7 @@
 // Failed deliveries: the backlog by handler, the deliveries in a status, and bulk redelivery behind a confirmation.
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from '../../store/storage.js';
 import { Layout } from '../layout.js';
-import { Notice, PostForm, StatusBadge, Time, Scroll } from '../components.js';
+import { Notice, PostForm, SelectField, StatusBadge, Time, Scroll } from '../components.js';
 import { REDELIVERABLE, type Redeliverable } from '../bulk.js';
 
 export type HandlerCounts = Array<{ handler: string; counts: Partial<Record<DeliveryStatus, number>> }>;
@@ -66,23 +66,8 @@ export function DeliveriesPage({ csrfToken, status, handler, handlers, byHandler
       <section aria-labelledby="list-title">
         <h2 id="list-title">Deliveries</h2>
         <form method="get" action="/ui/deliveries" class="filters">
-          <div class="field">
-            <label for="status">Status</label>
-            <select id="status" name="status">
-              {DELIVERY_STATUSES.map((name) => (
-                <option value={name} selected={name === status} key={name}>{name}</option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="handler">Handler</label>
-            <select id="handler" name="handler">
-              <option value="">all</option>
-              {handlers.map((name) => (
-                <option value={name} selected={name === handler} key={name}>{name}</option>
-              ))}
-            </select>
-          </div>
+          <SelectField name="status" label="Status" options={DELIVERY_STATUSES} value={status} />
+          <SelectField name="handler" label="Handler" options={handlers} value={handler} any="all" />
           <div class="actions">
             <button type="submit">Show</button>
           </div>

@@ -2,7 +2,7 @@
 import { EVENT_TYPES } from '../../chatlio/index.js';
 import { DELIVERY_STATUSES, type EventRow } from '../../store/storage.js';
 import { Layout } from '../layout.js';
-import { Notice, RatingBadge, StatusBadge, Time } from '../components.js';
+import { Notice, RatingBadge, SelectField, StatusBadge, Time } from '../components.js';
 import { filterQuery, type FilterForm } from '../filters.js';
 import type { EventView } from '../payload.js';
 import type { DeliverySummary } from '../deliveries-summary.js';
@@ -76,25 +76,8 @@ export function InboxPage({ csrfToken, form, handlers, rows, next, paged, errors
           <label for="q">Search</label>
           <input id="q" name="q" type="search" value={form.q} placeholder='words, "a phrase", prefix*' data-search />
         </div>
-        <div class="field">
-          <label for="type">Type</label>
-          <select id="type" name="type">
-            <option value="">any</option>
-            {EVENT_TYPES.map((type) => (
-              <option value={type} selected={form.type === type} key={type}>
-                {type}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="rating">Rating</label>
-          <select id="rating" name="rating">
-            <option value="">any</option>
-            <option value="up" selected={form.rating === 'up'}>up</option>
-            <option value="down" selected={form.rating === 'down'}>down</option>
-          </select>
-        </div>
+        <SelectField name="type" label="Type" options={EVENT_TYPES} value={form.type} any="any" />
+        <SelectField name="rating" label="Rating" options={['up', 'down']} value={form.rating} any="any" />
         <div class="field">
           <label for="tag">Tag</label>
           <input id="tag" name="tag" value={form.tag} />
@@ -103,28 +86,8 @@ export function InboxPage({ csrfToken, form, handlers, rows, next, paged, errors
           <label for="visitor">Visitor (email or UUID)</label>
           <input id="visitor" name="visitor" value={form.visitor} />
         </div>
-        <div class="field">
-          <label for="deliveryStatus">Delivery status</label>
-          <select id="deliveryStatus" name="deliveryStatus">
-            <option value="">any</option>
-            {DELIVERY_STATUSES.map((status) => (
-              <option value={status} selected={form.deliveryStatus === status} key={status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="handler">Handler</label>
-          <select id="handler" name="handler">
-            <option value="">any</option>
-            {handlerOptions.map((handler) => (
-              <option value={handler} selected={form.handler === handler} key={handler}>
-                {handler}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField name="deliveryStatus" label="Delivery status" options={DELIVERY_STATUSES} value={form.deliveryStatus} any="any" />
+        <SelectField name="handler" label="Handler" options={handlerOptions} value={form.handler} any="any" />
         <div class="field">
           <label for="from">From</label>
           <input id="from" name="from" type="date" value={form.from} />
