@@ -1,7 +1,7 @@
 // Rows as either backend returns them, turned into the storage contract's objects: one mapping, so both answer alike.
 import type { EventType } from '../chatlio/index.js';
 import type { IdCodec } from './ids.js';
-import type { AlertAction, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from './storage.js';
+import type { Alert, AlertAction, AlertKind, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from './storage.js';
 
 
 export const EVENT_COLUMNS = 'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
@@ -110,3 +110,18 @@ export const toRejection = (row: RawRejection): RejectionRow => ({
   raw: row.raw,
   errors: JSON.parse(row.errors) as FieldError[],
 });
+
+export const ALERT_COLUMNS = 'id, kind, subject, opened_at, resolved_at, detail';
+
+export type RawAlert = { id: number; kind: AlertKind; subject: string; opened_at: number; resolved_at: number | null; detail: string };
+
+export function toAlert(row: RawAlert): Alert {
+  return {
+    id: row.id,
+    kind: row.kind,
+    subject: row.subject,
+    openedAt: row.opened_at,
+    resolvedAt: row.resolved_at,
+    detail: JSON.parse(row.detail) as Alert['detail'],
+  };
+}

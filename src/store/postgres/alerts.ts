@@ -1,21 +1,10 @@
 // Alerts on PostgreSQL: episodes deduplicated by a unique partial index (so replicas cannot open one twice), their
 // notify handlers' deliveries written in the same transaction, and the indexed reads alert conditions need.
 import type pg from 'pg';
-import type { Alert, AlertAction, AlertKind, HandlerHealth, NewAlert } from '../storage.js';
+import type { Alert, AlertAction, HandlerHealth, NewAlert } from '../storage.js';
+import { ALERT_COLUMNS as COLUMNS, toAlert, type RawAlert } from '../rows.js';
 import { inTransaction } from './connection.js';
 
-type RawAlert = { id: number; kind: AlertKind; subject: string; opened_at: number; resolved_at: number | null; detail: string };
-
-const COLUMNS = 'id, kind, subject, opened_at, resolved_at, detail';
-
-const toAlert = (row: RawAlert): Alert => ({
-  id: row.id,
-  kind: row.kind,
-  subject: row.subject,
-  openedAt: row.opened_at,
-  resolvedAt: row.resolved_at,
-  detail: JSON.parse(row.detail) as Alert['detail'],
-});
 
 async function notify(client: pg.PoolClient, alertId: number, action: AlertAction, handlers: readonly string[], now: number): Promise<void> {
   if (handlers.length === 0) return;

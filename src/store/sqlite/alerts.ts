@@ -1,20 +1,9 @@
 // The alerts and handler_health tables, and the indexed reads alert conditions need; opening or resolving an alert
 // writes its notify handlers' deliveries in the same transaction.
 import type { Db } from './db.js';
-import type { Alert, AlertAction, AlertKind, HandlerHealth, NewAlert } from '../storage.js';
+import type { Alert, AlertAction, HandlerHealth, NewAlert } from '../storage.js';
+import { ALERT_COLUMNS as COLUMNS, toAlert, type RawAlert } from '../rows.js';
 
-type RawAlert = { id: number; kind: AlertKind; subject: string; opened_at: number; resolved_at: number | null; detail: string };
-
-const COLUMNS = 'id, kind, subject, opened_at, resolved_at, detail';
-
-const toAlert = (row: RawAlert): Alert => ({
-  id: row.id,
-  kind: row.kind,
-  subject: row.subject,
-  openedAt: row.opened_at,
-  resolvedAt: row.resolved_at,
-  detail: JSON.parse(row.detail) as Alert['detail'],
-});
 
 export function alertStore(db: Db) {
   // The unique partial index on open (kind, subject) turns a second open into a no-op: the dedup.
