@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { searchableOfRaw } from '../chatlio/searchable.js';
 import { connectClient, describeUrl, migrate } from '../store/postgres/connection.js';
-import { PostgresSchemaTooNewError, PostgresUnavailableError } from '../store/postgres/errors.js';
+import { PostgresUnavailableError } from '../store/postgres/errors.js';
+import { SchemaTooNewError } from '../store/migrations.js';
 import * as target from '../store/postgres/import.js';
 import { CliError, parseCommandArgs, usageError, type Command } from './command.js';
 
@@ -130,7 +131,7 @@ async function connect(url: string): Promise<pg.Client> {
     }
     return client;
   } catch (error) {
-    if (error instanceof PostgresUnavailableError || error instanceof PostgresSchemaTooNewError) throw new CliError(error.message);
+    if (error instanceof PostgresUnavailableError || error instanceof SchemaTooNewError) throw new CliError(error.message);
     throw error;
   }
 }

@@ -2,7 +2,8 @@
 // storages stand for two replicas: separate pools, LISTEN connections and advisory-lock sessions).
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPostgresStorage, PostgresSchemaTooNewError, PostgresUnavailableError, type PostgresStorage } from '../../src/store/postgres/index.js';
+import { openPostgresStorage, PostgresUnavailableError, type PostgresStorage } from '../../src/store/postgres/index.js';
+import { SchemaTooNewError } from '../../src/store/migrations.js';
 import { LATEST_SCHEMA_VERSION } from '../../src/store/postgres/connection.js';
 import { claimOf, newEvent } from './conformance.js';
 import { freshDatabase, openTestStorage, silentLogger } from '../helpers/postgres.js';
@@ -188,7 +189,7 @@ describe('postgres: several replicas on one database', () => {
     await client.query('INSERT INTO schema_version (version) VALUES ($1)', [LATEST_SCHEMA_VERSION + 1]);
     await client.end();
     const opening = openTestStorage(url);
-    await expect(opening).rejects.toBeInstanceOf(PostgresSchemaTooNewError);
+    await expect(opening).rejects.toBeInstanceOf(SchemaTooNewError);
     await expect(opening).rejects.toThrow(`database schema version ${LATEST_SCHEMA_VERSION + 1} is newer than this chatlio-relay understands`);
   });
 

@@ -1,9 +1,9 @@
 // The connection pool (bigints read as numbers) and the schema migrations, applied by one replica at a time.
 import pg from 'pg';
-import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PostgresSchemaTooNewError, PostgresUnavailableError } from './errors.js';
+import { PostgresUnavailableError } from './errors.js';
+import { listMigrations, pendingMigrations } from '../migrations.js';
 
 const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -53,16 +53,7 @@ export async function connectClient(options: ConnectionOptions): Promise<pg.Clie
   return client;
 }
 
-type Migration = { version: number; file: string };
-
-function listMigrations(): Migration[] {
-  return readdirSync(migrationsDir)
-    .filter((file) => /^\d+_.+\.sql$/.test(file))
-    .map((file) => ({ version: Number.parseInt(file, 10), file }))
-    .sort((a, b) => a.version - b.version);
-}
-
-export const LATEST_SCHEMA_VERSION = listMigrations().at(-1)?.version ?? 0;
+export const LATEST_SCHEMA_VERSION = listMigrations(migrationsDir).at(-1)?.version ?? 0;
 
 /**
  * Applies every migration newer than the database's, each in its own transaction, under an advisory lock so replicas
@@ -82,18 +73,10 @@ export async function migrate(client: pg.Client, lockTimeoutMs: number): Promise
     await client.query('CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_version');
     const current = rows[0]?.version ?? 0;
-    const migrations = listMigrations();
-    if (current > LATEST_SCHEMA_VERSION) {
-      throw new PostgresSchemaTooNewError(
-        `database schema version ${current} is newer than this chatlio-relay understands (${LATEST_SCHEMA_VERSION}); upgrade chatlio-relay or restore a backup`,
-      );
-    }
-    for (const migration of migrations) {
-      if (migration.version <= current) continue;
-      const sql = readFileSync(join(migrationsDir, migration.file), 'utf8');
+    for (const migration of pendingMigrations(migrationsDir, current)) {
       await client.query('BEGIN');
       try {
-        await client.query(sql);
+        await client.query(migration.sql());
         await client.query('INSERT INTO schema_version (version) VALUES ($1)', [migration.version]);
         await client.query('COMMIT');
       } catch (error) {

@@ -4,8 +4,3 @@
 export class PostgresUnavailableError extends Error {
   override name = 'PostgresUnavailableError';
 }
-
-/** The database was migrated by a newer chatlio-relay (same wording as SQLite's SchemaTooNewError). */
-export class PostgresSchemaTooNewError extends Error {
-  override name = 'SchemaTooNewError';
-}

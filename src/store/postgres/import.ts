@@ -89,23 +89,18 @@ export async function holdsData(client: pg.ClientBase): Promise<boolean> {
 
 /** The highest id copied so far per table (0 when none). */
 export async function highestIds(client: pg.ClientBase): Promise<Record<ImportTable, number>> {
-  const entries = await Promise.all(
-    Object.entries(IMPORT_TABLES).map(async ([table, key]) => {
-      const { rows } = await client.query<{ max: number | null }>(`SELECT max(${key}) AS max FROM ${table}`);
-      return [table, rows[0]!.max ?? 0] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<ImportTable, number>;
+  return perTable(client, (table, key) => `coalesce(max(${key}), 0)`);
 }
 
 export async function rowCounts(client: pg.ClientBase): Promise<Record<ImportTable, number>> {
-  const entries = await Promise.all(
-    Object.keys(IMPORT_TABLES).map(async (table) => {
-      const { rows } = await client.query<{ count: number }>(`SELECT count(*) AS count FROM ${table}`);
-      return [table, rows[0]!.count] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<ImportTable, number>;
+  return perTable(client, () => 'count(*)');
+}
+
+/** One figure per import table, in one statement: a pg client runs one query at a time, so they are not sent at once. */
+async function perTable(client: pg.ClientBase, aggregate: (table: string, key: string) => string): Promise<Record<ImportTable, number>> {
+  const columns = Object.entries(IMPORT_TABLES).map(([table, key]) => `(SELECT ${aggregate(table, key)} FROM ${table})::bigint AS ${table}`);
+  const { rows } = await client.query<Record<ImportTable, number>>(`SELECT ${columns.join(', ')}`);
+  return rows[0]!;
 }
 
 /** Events (with their search vector and first-response row) in one statement each; seq as in the source. */

@@ -28,7 +28,7 @@ import * as deliveries from './deliveries.js';
 import * as sessions from './sessions.js';
 import * as alerts from './alerts.js';
 
-export { PostgresSchemaTooNewError, PostgresUnavailableError } from './errors.js';
+export { PostgresUnavailableError } from './errors.js';
 
 export type PostgresOptions = {
   /** postgres://user:password@host:port/database (libpq parameters such as sslmode in the query string). */

@@ -31,7 +31,7 @@ import { backupTo } from './backup.js';
 import { sessionStore } from './sessions.js';
 import { alertStore } from './alerts.js';
 
-export { DB_FILE, SchemaTooNewError } from './db.js';
+export { DB_FILE } from './db.js';
 export { DatabaseRefusedError } from './startup.js';
 
 export type SqliteOptions = {
