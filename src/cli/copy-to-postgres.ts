@@ -28,9 +28,10 @@ export const copyToPostgresCommand: Command = {
   summary: 'copy a SQLite database into an empty PostgreSQL database, ids kept, resumable, verified',
   help: `Usage: chatlio-relay copy-to-postgres [--from <file>] [--to <url>] [--batch-size <n>]
 
-Copies every event (raw bytes and ids kept; search data rebuilt from the bodies), delivery,
-attempt and rejection of a SQLite database into an empty PostgreSQL database, a few thousand
-rows per transaction, then checks the row counts and a sha256 of every raw body on both sides.
+Copies every event (raw bytes and ids kept; search data rebuilt from the bodies), alert,
+delivery, attempt and rejection of a SQLite database into an empty PostgreSQL database, a few
+thousand rows per transaction, then checks the row counts and a sha256 of every raw body on
+both sides. Web inbox sessions are not copied: people sign in again.
 Exits 0 when the copy is verified, 1 when it is not (or cannot be made), 2 when called wrongly.
 
   --from <file>        the SQLite database (default: DATA_DIR/chatlio-relay.sqlite)
@@ -162,6 +163,9 @@ async function copy(source: Database.Database, client: pg.Client, options: { bat
     const copyOne = <T extends { key: number }>(label: string, table: SourceTable, read: (after: number) => T[], write: (client: pg.ClientBase, rows: T[]) => Promise<void>) =>
       copyTable(client, options.progress, { label, total: totals[table], copied: already[table], after: done[table] }, read, write);
     await copyOne('events', 'events', reader.events, target.importEvents);
+    // Every pass writes every alert again (few rows): one that was open at the first pass may have been resolved since.
+    // Before the deliveries, whose alert notifications name them.
+    await copyTable(client, options.progress, { label: 'alerts', total: totals.alerts, copied: 0, after: 0 }, reader.alerts, target.importAlerts);
     await copyOne('deliveries', 'deliveries', reader.deliveries, target.importDeliveries);
     // A resumed copy brings the deliveries an earlier pass left unfinished up to date (attempted, succeeded, cancelled
     // since), so copying live and again after stopping the relay never repeats a delivery that was done in between.
@@ -170,10 +174,12 @@ async function copy(source: Database.Database, client: pg.Client, options: { bat
     }
     await copyOne('attempts', 'delivery_attempts', reader.attempts, target.importAttempts);
     await copyOne('rejections', 'rejections', reader.rejections, target.importRejections);
+    await target.inImportTransaction(client, () => target.importHandlerHealth(client, reader.handlerHealth()));
 
     const used = Object.fromEntries(source.prepare<[], { name: string; seq: number }>('SELECT name, seq FROM sqlite_sequence').all().map((row) => [row.name, row.seq]));
     await target.advanceSequences(client, {
       events: used.events ?? 0,
+      alerts: used.alerts ?? 0,
       deliveries: used.deliveries ?? 0,
       delivery_attempts: used.delivery_attempts ?? 0,
       rejections: used.rejections ?? 0,
@@ -228,11 +234,17 @@ function sourceCounts(source: Database.Database): Record<SourceTable, number> {
   const count = (table: SourceTable) => source.prepare<[], { count: number }>(`SELECT count(*) AS count FROM ${table}`).get()!.count;
   return {
     events: count('events'),
+    alerts: hasAlerts(source) ? count('alerts') : 0,
     deliveries: count('deliveries'),
     delivery_attempts: count('delivery_attempts'),
     rejections: count('rejections'),
     transcript_first_response: count('transcript_first_response'),
   };
+}
+
+/** Alerts came with schema version 7; an older file has none (and no alert deliveries). */
+function hasAlerts(source: Database.Database): boolean {
+  return source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alerts'").get() !== undefined;
 }
 
 type EventSource = {
@@ -256,6 +268,8 @@ class SourceReader {
   private readonly deliveriesWithIds;
   private readonly attemptsAfter;
   private readonly rejectionsAfter;
+  private readonly allAlerts;
+  private readonly allHandlerHealth;
 
   constructor(
     db: Database.Database,
@@ -267,8 +281,18 @@ class SourceReader {
       `SELECT e.seq, e.type, e.received_at, e.body_sha256, e.raw, e.conversation_uuid, e.visitor_uuid, e.visitor_email, e.visitor_name, e.rating, f.seconds
        FROM events e LEFT JOIN transcript_first_response f ON f.seq = e.seq WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
     );
+    const alerts = hasAlerts(db);
     const deliveryColumns = `id, event_seq, handler, status, attempts, due_at, created_at, updated_at, conversation_uuid, manual, last_error,
-      last_status_code, external_id, state, cancelled_by`;
+      last_status_code, external_id, state, cancelled_by, ${alerts ? 'alert_id, alert_action' : 'NULL AS alert_id, NULL AS alert_action'}`;
+    this.allAlerts = alerts
+      ? db.prepare<[], target.ImportAlert>('SELECT id, kind, subject, opened_at AS openedAt, resolved_at AS resolvedAt, detail FROM alerts ORDER BY id')
+      : undefined;
+    this.allHandlerHealth = alerts
+      ? db.prepare<[], target.ImportHandlerHealth>(
+          `SELECT handler, consecutive_failures AS consecutiveFailures, last_error AS lastError, last_status_code AS lastStatusCode,
+             updated_at AS updatedAt FROM handler_health`,
+        )
+      : undefined;
     this.deliveriesAfter = db.prepare<[number, number], Record<string, unknown>>(`SELECT ${deliveryColumns} FROM deliveries WHERE id > ? ORDER BY id LIMIT ?`);
     this.deliveriesWithIds = db.prepare<[string], Record<string, unknown>>(
       `SELECT ${deliveryColumns} FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id`,
@@ -329,7 +353,9 @@ class SourceReader {
       externalId: row.external_id as string | null,
       state: row.state as string | null,
       cancelledBy: row.cancelled_by as number | null,
-      };
+      alertId: row.alert_id as number | null,
+      alertAction: row.alert_action as string | null,
+    };
   };
 
   attempts = (after: number): Array<target.ImportAttempt & { key: number }> =>
@@ -348,6 +374,12 @@ class SourceReader {
         response: row.response as string | null,
       };
     });
+
+  /** All alerts in one batch, whatever `after` (see copy); key past the last so the table's loop ends. */
+  alerts = (after: number): Array<target.ImportAlert & { key: number }> =>
+    after > 0 ? [] : (this.allAlerts?.all() ?? []).map((alert) => ({ ...alert, key: alert.id }));
+
+  handlerHealth = (): target.ImportHandlerHealth[] => this.allHandlerHealth?.all() ?? [];
 
   rejections = (after: number): Array<target.ImportRejection & { key: number }> =>
     takeBatch(this.rejectionsAfter.iterate(after, this.batchSize)).map((row) => ({

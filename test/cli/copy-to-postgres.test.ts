@@ -11,6 +11,7 @@ import { oneLineError, runCli } from '../helpers/cli.js';
 import { freshDatabase, openTestStorage } from '../helpers/postgres.js';
 import { CLI, freePort, startServer, stopServer, waitFor } from '../helpers/server.js';
 import { startSink } from '../helpers/sink.js';
+import { openSqliteStorage } from '../../src/store/sqlite/index.js';
 import { parseSearchQuery } from '../../src/store/search-terms.js';
 
 const EVENTS = 40;
@@ -118,7 +119,7 @@ describe('chatlio-relay copy-to-postgres', () => {
     const url = await database();
     const result = await runCli(['copy-to-postgres', '--from', sqliteFile], { DATABASE_URL: url }, 60_000);
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^copied .* and verified: ${source.events} events, ${source.deliveries} deliveries, ${source.attempts} delivery_attempts, ${source.rejections} rejections, ${source.firstResponses} transcript_first_response; raw bodies sha256 [0-9a-f]{64}\\n$`));
+    expect(result.stdout).toMatch(new RegExp(`^copied .* and verified: ${source.events} events, 0 alerts, ${source.deliveries} deliveries, ${source.attempts} delivery_attempts, ${source.rejections} rejections, ${source.firstResponses} transcript_first_response; raw bodies sha256 [0-9a-f]{64}\\n$`));
     expect(result.stderr).toMatch(/^copying events: /m);
 
     await expectSameEvents(url);
@@ -194,6 +195,58 @@ describe('chatlio-relay copy-to-postgres', () => {
     const [row] = await query<{ status: string; attempts: number; due_at: string | null }>(url, 'SELECT status, attempts, due_at FROM deliveries WHERE id = $1', [failed]);
     expect(row).toEqual({ status: 'succeeded', attempts: 2, due_at: null });
     expect(await count(url, 'delivery_attempts')).toBe(source.attempts + 1);
+  });
+
+  it('copies alerts with their notifications and the handlers\' failure streaks, and a resolution made after the first pass', async () => {
+    const url = await database();
+    // The relay's own storage opens alerts in a copy of the file (its identity file beside it), as the evaluator does.
+    const dir = tempDir('chatlio-relay-copy-alerts-');
+    const live = join(dir, 'chatlio-relay.sqlite');
+    copyFileSync(sqliteFile, live);
+    copyFileSync(`${sqliteFile}.id`, `${live}.id`);
+    const open = async () => openSqliteStorage({ path: live, synchronous: 'full', busyTimeoutMs: 5_000, rejectionsMax: 10_000 });
+    let sqlite = await open();
+    const detail = { summary: 'forward failed 5 times in a row', advice: 'check the receiver', handler: 'forward', lastError: 'HTTP 503', lastStatusCode: 503 };
+    const resolved = (await sqlite.openAlert({ kind: 'failing', subject: 'forward', detail }, ['forward'], 1_000))!;
+    await sqlite.resolveAlert(resolved.id, ['forward'], 2_000);
+    const stillOpen = (await sqlite.openAlert({ kind: 'failing', subject: 'forward', detail }, ['forward'], 3_000))!;
+    const health = await sqlite.handlerHealth('forward');
+    expect(health).toBeDefined();
+    await sqlite.close();
+
+    const first = await runCli(['copy-to-postgres', '--from', live, '--to', url], {}, 60_000);
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    expect(first.stdout).toMatch(/ and verified: \d+ events, 2 alerts, /);
+
+    // The relay resolves the open alert before it is stopped for the second pass.
+    sqlite = await open();
+    await sqlite.resolveAlert(stillOpen.id, ['forward'], 4_000);
+    const expectedAlerts = await sqlite.listAlerts({ limit: 10 });
+    const file = new Database(live, { readonly: true });
+    const notificationIds = file.prepare<[], { id: number }>('SELECT id FROM deliveries WHERE alert_id IS NOT NULL ORDER BY id').all();
+    file.close();
+    const alertDeliveries = await Promise.all(notificationIds.map(({ id }) => sqlite.getDelivery(id)));
+    await sqlite.close();
+    // At least the open alert's trigger (a resolve cancels a trigger not yet sent, so the count depends on timing).
+    expect(alertDeliveries.length).toBeGreaterThan(0);
+    for (const delivery of alertDeliveries) expect(delivery?.alertId).toEqual(expect.any(Number));
+
+    const second = await runCli(['copy-to-postgres', '--from', live, '--to', url], {}, 60_000);
+    expect(second.code, second.stderr + second.stdout).toBe(0);
+    const storage = await openTestStorage(url);
+    try {
+      expect(await storage.listAlerts({ limit: 10 })).toEqual(expectedAlerts);
+      expect(await storage.openAlerts()).toEqual([]);
+      for (const delivery of alertDeliveries) {
+        expect(await storage.getDelivery(storage.parseDeliveryId(delivery!.id)!)).toMatchObject({ alertId: delivery!.alertId, alertAction: delivery!.alertAction, eventId: null });
+      }
+      expect(await storage.handlerHealth('forward')).toEqual(health);
+      // The next alert takes an id after the copied ones.
+      const next = await storage.openAlert({ kind: 'dead', subject: 'forward', detail }, [], 5_000);
+      expect(next!.id).toBeGreaterThan(stillOpen.id);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('copies a delivery a stopped SQLite server left running as pending and due at once, its open attempt interrupted', async () => {

@@ -36,6 +36,18 @@ export type ImportDelivery = {
   externalId: string | null;
   state: string | null;
   cancelledBy: number | null;
+  alertId: number | null;
+  alertAction: string | null;
+};
+
+export type ImportAlert = { id: number; kind: string; subject: string; openedAt: number; resolvedAt: number | null; detail: string };
+
+export type ImportHandlerHealth = {
+  handler: string;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastStatusCode: number | null;
+  updatedAt: number;
 };
 
 export type ImportAttempt = {
@@ -55,6 +67,7 @@ export type ImportRejection = { id: number; type: string; receivedAt: number; ra
 /** The tables the copier fills, each keyed by its id column: a resumed copy continues after the highest one. */
 export const IMPORT_TABLES = {
   events: 'seq',
+  alerts: 'id',
   deliveries: 'id',
   delivery_attempts: 'id',
   rejections: 'id',
@@ -82,7 +95,7 @@ export async function setDatabaseId(client: pg.ClientBase, databaseId: string): 
 /** Whether any table the service fills holds a row (meta's probe row does not count). */
 export async function holdsData(client: pg.ClientBase): Promise<boolean> {
   const { rows } = await client.query<{ found: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM deliveries) OR EXISTS (SELECT 1 FROM rejections) AS found',
+    'SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM deliveries) OR EXISTS (SELECT 1 FROM rejections) OR EXISTS (SELECT 1 FROM alerts) AS found',
   );
   return rows[0]!.found;
 }
@@ -143,10 +156,10 @@ export async function importDeliveries(client: pg.ClientBase, deliveries: Import
   if (deliveries.length === 0) return;
   await client.query(
     `INSERT INTO deliveries (id, event_seq, handler, status, attempts, due_at, created_at, updated_at, conversation_uuid, manual,
-       last_error, last_status_code, external_id, state, cancelled_by)
+       last_error, last_status_code, external_id, state, cancelled_by, alert_id, alert_action)
      OVERRIDING SYSTEM VALUE
      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],
-       $10::boolean[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[])`,
+       $10::boolean[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[])`,
     [
       deliveries.map((d) => d.id),
       deliveries.map((d) => d.eventSeq),
@@ -163,7 +176,36 @@ export async function importDeliveries(client: pg.ClientBase, deliveries: Import
       deliveries.map((d) => d.externalId),
       deliveries.map((d) => d.state),
       deliveries.map((d) => d.cancelledBy),
+      deliveries.map((d) => d.alertId),
+      deliveries.map((d) => d.alertAction),
     ],
+  );
+}
+
+/**
+ * Alerts with their ids, inserted or overwritten: an alert open at the first pass may have been resolved since, and
+ * they are few (one per episode), so every pass writes them all. In id order, so a resolved episode is written before
+ * the next one of the same condition opens (one open alert per kind and subject).
+ */
+export async function importAlerts(client: pg.ClientBase, alerts: ImportAlert[]): Promise<void> {
+  if (alerts.length === 0) return;
+  await client.query(
+    `INSERT INTO alerts (id, kind, subject, opened_at, resolved_at, detail) OVERRIDING SYSTEM VALUE
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) ORDER BY 1
+     ON CONFLICT (id) DO UPDATE SET resolved_at = EXCLUDED.resolved_at, detail = EXCLUDED.detail`,
+    [alerts.map((a) => a.id), alerts.map((a) => a.kind), alerts.map((a) => a.subject), alerts.map((a) => a.openedAt), alerts.map((a) => a.resolvedAt), alerts.map((a) => a.detail)],
+  );
+}
+
+/** Each handler's failure streak (the "failed N times in a row" counter), inserted or overwritten. */
+export async function importHandlerHealth(client: pg.ClientBase, rows: ImportHandlerHealth[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO handler_health (handler, consecutive_failures, last_error, last_status_code, updated_at)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::bigint[])
+     ON CONFLICT (handler) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures, last_error = EXCLUDED.last_error,
+       last_status_code = EXCLUDED.last_status_code, updated_at = EXCLUDED.updated_at`,
+    [rows.map((h) => h.handler), rows.map((h) => h.consecutiveFailures), rows.map((h) => h.lastError), rows.map((h) => h.lastStatusCode), rows.map((h) => h.updatedAt)],
   );
 }
 
@@ -231,7 +273,10 @@ export async function importRejections(client: pg.ClientBase, rejections: Import
  * Moves each identity past the highest id the source ever gave out (SQLite's AUTOINCREMENT never reuses one, even
  * after deletions), so new rows never take an id that was public once.
  */
-export async function advanceSequences(client: pg.ClientBase, highest: { events: number; deliveries: number; delivery_attempts: number; rejections: number }): Promise<void> {
+export async function advanceSequences(
+  client: pg.ClientBase,
+  highest: { events: number; alerts: number; deliveries: number; delivery_attempts: number; rejections: number },
+): Promise<void> {
   for (const [table, used] of Object.entries(highest)) {
     const key = IMPORT_TABLES[table as ImportTable];
     const { rows } = await client.query<{ max: number | null }>(`SELECT max(${key}) AS max FROM ${table}`);
