@@ -77,6 +77,11 @@ export type ImportTable = keyof typeof IMPORT_TABLES;
 
 const MARKER_KEY = 'copied_from';
 
+/** The arrays an `unnest($1::…[], $2::…[], …)` insert takes: one per key, in order, each with that field of every row. */
+function columnsOf<T>(rows: T[], keys: Array<keyof T>): unknown[][] {
+  return keys.map((key) => rows.map((row) => row[key]));
+}
+
 /** The source a database was copied from (the marker row in meta), or undefined when it holds none. */
 export async function importMarker(client: pg.ClientBase): Promise<string | undefined> {
   const { rows } = await client.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [MARKER_KEY]);
@@ -160,25 +165,10 @@ export async function importDeliveries(client: pg.ClientBase, deliveries: Import
      OVERRIDING SYSTEM VALUE
      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[],
        $10::boolean[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bigint[], $16::bigint[], $17::text[])`,
-    [
-      deliveries.map((d) => d.id),
-      deliveries.map((d) => d.eventSeq),
-      deliveries.map((d) => d.handler),
-      deliveries.map((d) => d.status),
-      deliveries.map((d) => d.attempts),
-      deliveries.map((d) => d.dueAt),
-      deliveries.map((d) => d.createdAt),
-      deliveries.map((d) => d.updatedAt),
-      deliveries.map((d) => d.conversationUUID),
-      deliveries.map((d) => d.manual),
-      deliveries.map((d) => d.lastError),
-      deliveries.map((d) => d.lastStatusCode),
-      deliveries.map((d) => d.externalId),
-      deliveries.map((d) => d.state),
-      deliveries.map((d) => d.cancelledBy),
-      deliveries.map((d) => d.alertId),
-      deliveries.map((d) => d.alertAction),
-    ],
+    columnsOf(deliveries, [
+      'id', 'eventSeq', 'handler', 'status', 'attempts', 'dueAt', 'createdAt', 'updatedAt', 'conversationUUID', 'manual',
+      'lastError', 'lastStatusCode', 'externalId', 'state', 'cancelledBy', 'alertId', 'alertAction',
+    ]),
   );
 }
 
@@ -193,7 +183,7 @@ export async function importAlerts(client: pg.ClientBase, alerts: ImportAlert[])
     `INSERT INTO alerts (id, kind, subject, opened_at, resolved_at, detail) OVERRIDING SYSTEM VALUE
      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) ORDER BY 1
      ON CONFLICT (id) DO UPDATE SET resolved_at = EXCLUDED.resolved_at, detail = EXCLUDED.detail`,
-    [alerts.map((a) => a.id), alerts.map((a) => a.kind), alerts.map((a) => a.subject), alerts.map((a) => a.openedAt), alerts.map((a) => a.resolvedAt), alerts.map((a) => a.detail)],
+    columnsOf(alerts, ['id', 'kind', 'subject', 'openedAt', 'resolvedAt', 'detail']),
   );
 }
 
@@ -205,7 +195,7 @@ export async function importHandlerHealth(client: pg.ClientBase, rows: ImportHan
      SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::bigint[])
      ON CONFLICT (handler) DO UPDATE SET consecutive_failures = EXCLUDED.consecutive_failures, last_error = EXCLUDED.last_error,
        last_status_code = EXCLUDED.last_status_code, updated_at = EXCLUDED.updated_at`,
-    [rows.map((h) => h.handler), rows.map((h) => h.consecutiveFailures), rows.map((h) => h.lastError), rows.map((h) => h.lastStatusCode), rows.map((h) => h.updatedAt)],
+    columnsOf(rows, ['handler', 'consecutiveFailures', 'lastError', 'lastStatusCode', 'updatedAt']),
   );
 }
 
@@ -224,19 +214,9 @@ export async function refreshDeliveries(client: pg.ClientBase, deliveries: Impor
      FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::boolean[], $7::text[], $8::int[], $9::text[], $10::text[], $11::bigint[])
        AS u(id, status, attempts, due_at, updated_at, manual, last_error, last_status_code, external_id, state, cancelled_by)
      WHERE d.id = u.id`,
-    [
-      deliveries.map((d) => d.id),
-      deliveries.map((d) => d.status),
-      deliveries.map((d) => d.attempts),
-      deliveries.map((d) => d.dueAt),
-      deliveries.map((d) => d.updatedAt),
-      deliveries.map((d) => d.manual),
-      deliveries.map((d) => d.lastError),
-      deliveries.map((d) => d.lastStatusCode),
-      deliveries.map((d) => d.externalId),
-      deliveries.map((d) => d.state),
-      deliveries.map((d) => d.cancelledBy),
-    ],
+    columnsOf(deliveries, [
+      'id', 'status', 'attempts', 'dueAt', 'updatedAt', 'manual', 'lastError', 'lastStatusCode', 'externalId', 'state', 'cancelledBy',
+    ]),
   );
 }
 
@@ -246,17 +226,7 @@ export async function importAttempts(client: pg.ClientBase, attempts: ImportAtte
     `INSERT INTO delivery_attempts (id, delivery_id, attempt, started_at, duration_ms, outcome, status_code, error, response)
      OVERRIDING SYSTEM VALUE
      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[], $5::int[], $6::text[], $7::int[], $8::text[], $9::text[])`,
-    [
-      attempts.map((a) => a.id),
-      attempts.map((a) => a.deliveryId),
-      attempts.map((a) => a.attempt),
-      attempts.map((a) => a.startedAt),
-      attempts.map((a) => a.durationMs),
-      attempts.map((a) => a.outcome),
-      attempts.map((a) => a.statusCode),
-      attempts.map((a) => a.error),
-      attempts.map((a) => a.response),
-    ],
+    columnsOf(attempts, ['id', 'deliveryId', 'attempt', 'startedAt', 'durationMs', 'outcome', 'statusCode', 'error', 'response']),
   );
 }
 
@@ -265,7 +235,7 @@ export async function importRejections(client: pg.ClientBase, rejections: Import
   await client.query(
     `INSERT INTO rejections (id, type, received_at, raw, errors) OVERRIDING SYSTEM VALUE
      SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[], $5::text[])`,
-    [rejections.map((r) => r.id), rejections.map((r) => r.type), rejections.map((r) => r.receivedAt), rejections.map((r) => r.raw), rejections.map((r) => r.errors)],
+    columnsOf(rejections, ['id', 'type', 'receivedAt', 'raw', 'errors']),
   );
 }
 
