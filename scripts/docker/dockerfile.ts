@@ -119,19 +119,24 @@ export function imageFacts(dockerfile: Dockerfile): ImageFacts {
 
 /** The "Docker image facts" table: the first Markdown table after a heading containing those words. */
 export function documentedFacts(markdown: string): ImageFacts | undefined {
+  return factsTable(markdown, /^#{1,6}\s.*Docker image facts/i, (cell) => cell.replace(/^`(.*)`$/, '$1'));
+}
+
+/** The first Markdown table under the heading `heading` matches, as fact → value (its first two columns). */
+function factsTable(markdown: string, heading: RegExp, unquote: (cell: string) => string): Record<string, string> | undefined {
   const lines = markdown.split('\n');
-  const heading = lines.findIndex((line) => /^#{1,6}\s.*Docker image facts/i.test(line));
-  if (heading < 0) return undefined;
-  const facts: ImageFacts = {};
+  const start = lines.findIndex((line) => heading.test(line));
+  if (start < 0) return undefined;
+  const facts: Record<string, string> = {};
   let inTable = false;
-  for (const line of lines.slice(heading + 1)) {
+  for (const line of lines.slice(start + 1)) {
     if (/^#{1,6}\s/.test(line)) break;
     if (!line.trim().startsWith('|')) {
       if (inTable) break;
       continue;
     }
     inTable = true;
-    const cells = line.trim().replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim().replace(/^`(.*)`$/, '$1'));
+    const cells = line.trim().replace(/^\||\|$/g, '').split('|').map((cell) => unquote(cell.trim()));
     if (cells.length < 2 || /^:?-+:?$/.test(cells[0]!) || cells[0] === 'fact') continue;
     facts[cells[0]!] = cells[1]!;
   }
@@ -285,23 +290,7 @@ export function postgresComposeProblems(text: string, exists: (path: string) => 
 
 /** The README's "PostgreSQL compose facts" table, each row a comma-separated list of names. */
 export function documentedComposeFacts(markdown: string): Record<string, string> | undefined {
-  const lines = markdown.split('\n');
-  const heading = lines.findIndex((line) => /^#{1,6}\s.*PostgreSQL compose facts/i.test(line));
-  if (heading < 0) return undefined;
-  const facts: Record<string, string> = {};
-  let inTable = false;
-  for (const line of lines.slice(heading + 1)) {
-    if (/^#{1,6}\s/.test(line)) break;
-    if (!line.trim().startsWith('|')) {
-      if (inTable) break;
-      continue;
-    }
-    inTable = true;
-    const cells = line.trim().replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim().replaceAll('`', ''));
-    if (cells.length < 2 || /^:?-+:?$/.test(cells[0]!) || cells[0] === 'fact') continue;
-    facts[cells[0]!] = cells[1]!;
-  }
-  return facts;
+  return factsTable(markdown, /^#{1,6}\s.*PostgreSQL compose facts/i, (cell) => cell.replaceAll('`', ''));
 }
 
 /** Every list that differs between the compose file and the README, one line each; the order of names does not count. */
