@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { pagerdutyAnswer, pagerdutyProblems } from '../helpers/pagerduty.js';
+import { discordAnswer, teamsAnswer } from '../helpers/chat-apps.js';
 import { SMTP_PASSWORD, SMTP_USER, startSmtp } from '../helpers/smtp.js';
 import { waitFor } from '../helpers/server.js';
 import { evaluateAlerts } from '../../src/alerts/evaluator.js';
@@ -29,8 +30,8 @@ describe('alerts at each destination', () => {
     let zendeskStatus = 400;
     const zendesk = await sink(() => ({ status: zendeskStatus, body: zendeskStatus === 400 ? '{"error":"bad <b>request</b> @everyone"}' : '{}' }));
     const pagerduty = await sink(pagerdutyAnswer);
-    const teams = await sink(() => ({ status: 200, body: '1' }));
-    const discord = await sink(() => ({ status: 204 }));
+    const teams = await sink(teamsAnswer);
+    const discord = await sink(discordAnswer);
     const hook = await sink(() => ({ status: 200 }));
     const smtp = await startSmtp();
     cleanups.push(smtp.close);
