@@ -41,11 +41,9 @@ export function alertText(notice: AlertNotice): string {
   return [alertTitle(notice), '', ...alertFacts(notice).map((fact) => `${fact.label}: ${fact.value}`)].join('\n');
 }
 
-/** The alert as JSON (the http handler's body, GET /api/alerts' items): ISO times, the action it announces. */
-export function alertJson(notice: AlertNotice) {
-  const { alert } = notice;
+/** The alert as JSON (GET /api/alerts' items, the http handler's body beside its action): ISO times, open or resolved. */
+export function alertJson(alert: Alert) {
   return {
-    action: notice.action,
     id: alert.id,
     kind: alert.kind,
     subject: alert.subject,
