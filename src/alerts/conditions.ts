@@ -22,15 +22,15 @@ const roughly = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : m
 export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
   const { storage, rules, now, baseUrl } = input;
   const wanted: NewAlert[] = [];
-  const deliveriesLink = (handler: string, status: string) =>
-    `${baseUrl}/api/deliveries?${new URLSearchParams({ handler, status }).toString()}`;
+  const deliveriesLink = (handler: string, status?: string) =>
+    `${baseUrl}/api/deliveries?${new URLSearchParams(status ? { handler, status } : { handler }).toString()}`;
   // Notify handlers are never the subject of an alert: their own failure would raise an alert sent through them, again.
   const watched = input.handlers.filter((handler) => !rules.notify.includes(handler.name));
 
   for (const { name } of watched) {
     const health = await storage.handlerHealth(name);
     const last = { lastError: health?.lastError ?? null, lastStatusCode: health?.lastStatusCode ?? null };
-    const about = (kind: AlertKind, summary: string, advice: string, status: string): NewAlert => ({
+    const about = (kind: AlertKind, summary: string, advice: string, status?: string): NewAlert => ({
       kind,
       subject: name,
       detail: { summary, advice, handler: name, ...last, link: deliveriesLink(name, status) },
@@ -67,7 +67,7 @@ export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
             'overdue',
             `${name}: a delivery has waited ${roughly(now - oldestDue)} past its due time`,
             `Deliveries to ${name} are backing up: check that the relay is running and that ${name}'s destination answers (see its last error).`,
-            'failed',
+            // Waiting ones are pending (never tried) or failed (retrying): the link shows the handler's deliveries in any status.
           ),
         );
       }
