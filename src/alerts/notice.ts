@@ -54,6 +54,11 @@ export function alertJson(alert: Alert) {
   };
 }
 
+/** What the http and command handlers send: the alert's JSON and the action this message announces. */
+export function alertMessage(notice: AlertNotice) {
+  return { action: notice.action, ...alertJson(notice.alert) };
+}
+
 /** The same alert in every message about it, so a destination can thread or close it (PagerDuty's dedup_key). */
 export function alertKey(alert: Alert): string {
   return `chatlio-relay-alert-${alert.id}`;

@@ -223,6 +223,11 @@ export function createWorker(ctx: AppContext): Worker {
         });
         handlers.set(config.name, { config, handler, active: 0 });
       }
+      // Only a module can lack deliverAlert (the config admits no other such type in alerts.notify): refuse it now
+      // rather than let every alert to it go dead.
+      for (const name of dispatch.config.alerts?.notify ?? []) {
+        if (!handlers.get(name)?.handler.deliverAlert) throw new Error(`handler ${name} is named in alerts.notify but has no deliverAlert(notice, ctx)`);
+      }
       const waiting = new Map<string, number>();
       for (const row of (await storage.backlog()).byHandlerAndStatus) {
         if (row.status === 'pending' || row.status === 'failed') waiting.set(row.handler, (waiting.get(row.handler) ?? 0) + row.count);

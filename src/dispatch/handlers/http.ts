@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { defineHandlerType } from '../handler.js';
 import { asResult, send } from '../outbound.js';
-import { alertJson } from '../../alerts/notice.js';
+import { alertMessage } from '../../alerts/notice.js';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -46,7 +46,7 @@ export const httpHandler = defineHandlerType({
     },
     async deliverAlert(notice, ctx) {
       // The alert as JSON, signed like an event; the header tells a receiver it is not a Chatlio event.
-      const body = Buffer.from(JSON.stringify({ action: notice.action, ...alertJson(notice.alert) }));
+      const body = Buffer.from(JSON.stringify(alertMessage(notice)));
       const headers = { ...headersFor(options, ctx.deliveryId, body), 'x-chatlio-relay-alert': notice.action };
       return asResult(await send(options.url, { headers, body, signal: ctx.signal }));
     },
