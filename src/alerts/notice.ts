@@ -2,7 +2,12 @@
 import type { Alert, AlertAction } from '../store/storage.js';
 import type { Glance } from '../dispatch/handlers/glance.js';
 
-export type AlertNotice = { alert: Alert; action: AlertAction };
+export type AlertNotice = {
+  alert: Alert;
+  action: AlertAction;
+  /** The same in every message about the alert and unique across databases, so a destination can thread or close it. */
+  key: string;
+};
 
 /** One line, for a subject, a PagerDuty summary or a chat message's first line. */
 export function alertTitle(notice: AlertNotice): string {
@@ -57,9 +62,4 @@ export function alertJson(alert: Alert) {
 /** What the http and command handlers send: the alert's JSON and the action this message announces. */
 export function alertMessage(notice: AlertNotice) {
   return { action: notice.action, ...alertJson(notice.alert) };
-}
-
-/** The same alert in every message about it, so a destination can thread or close it (PagerDuty's dedup_key). */
-export function alertKey(alert: Alert): string {
-  return `chatlio-relay-alert-${alert.id}`;
 }

@@ -65,7 +65,7 @@ export function createWorker(ctx: AppContext): Worker {
       const alert = await storage.getAlert(delivery.alertId);
       if (!alert) return { ok: false, permanent: true, error: `alert ${delivery.alertId} no longer exists` };
       if (!running.handler.deliverAlert) return { ok: false, permanent: true, error: `a ${running.config.type} handler cannot send alerts` };
-      return running.handler.deliverAlert({ alert, action: delivery.alertAction ?? 'trigger' }, handlerCtx);
+      return running.handler.deliverAlert({ alert, action: delivery.alertAction ?? 'trigger', key: storage.alertKey(alert.id) }, handlerCtx);
     }
     const event = delivery.eventSeq === null ? undefined : await loadEvent(delivery.eventSeq);
     if (!event) return { ok: false, permanent: true, error: `event ${delivery.eventId} no longer exists` };

@@ -341,6 +341,8 @@ export interface Storage {
    */
   resolveAlert(id: number, notify: readonly string[], now?: number): Promise<Alert | undefined>;
   getAlert(id: number): Promise<Alert | undefined>;
+  /** What names the alert in every message about it, unique across databases (PagerDuty's dedup_key, a Message-ID). */
+  alertKey(id: number): string;
   openAlerts(): Promise<Alert[]>;
   /** Open and resolved alerts, newest first; `before` is the id of the last alert of the previous page. */
   listAlerts(page: { before?: number; limit: number }): Promise<Alert[]>;

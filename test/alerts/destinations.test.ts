@@ -70,7 +70,9 @@ describe('alerts at each destination', () => {
     await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
 
     // PagerDuty: a documented trigger, then a resolve of the same key, one incident per alert.
-    const key = `chatlio-relay-alert-${alert!.id}`;
+    // Named with the database's identity, as public ids are: another relay's alert of the same number is another incident.
+    const key = app.ctx.storage.alertKey(alert!.id);
+    expect(key).toMatch(new RegExp(`^chatlio-relay-alert-${alert!.id}-[0-9a-z]{8}$`));
     const trigger = json(pagerduty, 0);
     expect(pagerdutyProblems(trigger)).toEqual([]);
     expect(trigger).toMatchObject({
@@ -89,6 +91,7 @@ describe('alerts at each destination', () => {
     expect(raised!.parsed.text).toContain('What to do: Fix what the last error says');
     expect(raised!.parsed.text).toContain('Details: https://relay.acme.test/api/deliveries?handler=zendesk&status=dead');
     expect(resolved!.parsed.subject).toBe('[chatlio-relay] Resolved: zendesk: 1 delivery gave up (dead)');
+    expect(raised!.parsed.messageId).toBe(`<${key}@acme.test>`);
     expect(resolved!.parsed.inReplyTo).toBe(raised!.parsed.messageId);
 
     // Teams: an Adaptive Card whose text is plain TextRuns, the link a button.

@@ -193,10 +193,20 @@ for (const backend of [sqlite, postgres]) {
       const storage = await backend.open();
       const subject = unique('zendesk');
       const opened = (await storage.openAlert(failing(subject), [], T0))!;
+      const key = storage.alertKey(opened.id);
       await storage.close();
       const restarted = await backend.reopen(storage);
       expect((await restarted.openAlerts()).find((alert) => alert.subject === subject)).toEqual(opened);
       expect(await restarted.openAlert(failing(subject), [], T0 + 1)).toBeUndefined();
+      // Its messages' key too, so the resolution closes the incident the trigger opened.
+      expect(restarted.alertKey(opened.id)).toBe(key);
+    });
+
+    it("names an alert's messages with the database's identity, as its public ids end with it", async () => {
+      const storage = await backend.open();
+      const { id } = await storage.ingest(newEvent({ receivedAt: T0 }));
+      const identity = id.slice(-8);
+      expect(storage.alertKey(7)).toBe(`chatlio-relay-alert-7-${identity}`);
     });
   });
 }

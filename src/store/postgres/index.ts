@@ -203,6 +203,9 @@ export class PostgresStorage implements Storage {
   getAlert(id: number) {
     return alerts.getAlert(this.pool, id);
   }
+  alertKey(id: number) {
+    return this.ids.alertKey(id);
+  }
   openAlerts() {
     return alerts.openAlerts(this.pool);
   }

@@ -297,6 +297,7 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     async getAlert(id) {
       return alerts.get(id);
     },
+    alertKey: ids.alertKey,
     async openAlerts() {
       return alerts.openAlerts();
     },
