@@ -351,6 +351,11 @@ describe('alerts: the evaluator job', () => {
     await waitFor(() => (ops.requests.length === 1 ? true : undefined), 10_000, 'the alert from the running job');
     // The notification can reach ops before the evaluation's promise resolves and logs: wait for the line.
     await waitFor(() => (/"component":"alerts".*zendesk: 1 delivery gave up/.test(app.logs()) ? true : undefined), 10_000, 'the alert log line');
+    // A later tick, not a call from the test, sees the condition clear and resolves the alert.
+    zendesk.answer(200);
+    await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+    await waitFor(() => (ops.requests.length === 2 ? true : undefined), 10_000, 'the resolution from a later evaluation');
+    expect(slackTexts(ops)[1]).toMatch(/Resolved: zendesk: 1 delivery gave up/);
     await job.stop();
   });
 
