@@ -125,7 +125,7 @@ describe('alerts at each destination', () => {
     }
   });
 
-  it('texts an alert with Twilio, runs a command with it on stdin, and hands it to a module, then the resolution the same ways', async () => {
+  it('texts an alert with Twilio, runs a command with it on stdin, hands it to a module and logs it, then the resolution the same ways', async () => {
     let zendeskStatus = 400;
     const zendesk = await sink(() => ({ status: zendeskStatus, body: zendeskStatus === 400 ? '{"error":"RecordInvalid"}' : '{}' }));
     const twilio = await sink((_request, index) => ({ status: 201, body: JSON.stringify({ sid: `SM${index}` }) }));
@@ -160,8 +160,9 @@ describe('alerts at each destination', () => {
           { name: 'sms', type: 'twilio', options: { baseUrl: twilio.url, accountSid: 'AC1', authToken: 'tw-secret', from: '+15550001111', to: ['+15550002222', '+15550003333'] } },
           { name: 'hook', type: 'command', options: { command: [process.execPath, hook, commandOut] } },
           { name: 'mine', type: 'module', options: { path: join(dir, 'mine.mjs'), options: { out: moduleOut } } },
+          { name: 'audit', type: 'log' },
         ],
-        alerts: { notify: ['sms', 'hook', 'mine'], failures: false },
+        alerts: { notify: ['sms', 'hook', 'mine', 'audit'], failures: false },
       },
       { env: { PUBLIC_URL: 'https://relay.acme.test' } },
     );
@@ -200,6 +201,17 @@ describe('alerts at each destination', () => {
       ['succeeded', `mine-${alert!.id}-resolve`],
       ['succeeded', `mine-${alert!.id}-trigger`],
     ]);
+
+    // log: one line each, the title as the message and the alert's fields beside it.
+    const alertLines = () =>
+      app
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('"handler":"audit"') && line.includes('"alert":'))
+        .map((line) => JSON.parse(line) as { msg: string; alert: Record<string, unknown> });
+    const logged = await waitFor(() => (alertLines().length === 2 ? alertLines() : undefined), 10_000, 'both log lines');
+    expect(logged.map((line) => line.msg)).toEqual(['Alert: zendesk: 1 delivery gave up (dead)', 'Resolved: zendesk: 1 delivery gave up (dead)']);
+    expect(logged[0]!.alert).toMatchObject({ id: alert!.id, kind: 'dead', action: 'trigger', lastStatusCode: 400 });
   });
 
   it('refuses to start with a module named in alerts.notify that has no deliverAlert', async () => {
