@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { postWebhook, readFixture, apiHeaders, tempDir } from '../helpers/app.js';
 import { waitFor } from '../helpers/server.js';
 import { evaluateAlerts, startAlerts } from '../../src/alerts/evaluator.js';
+import { purgeExpired } from '../../src/retention.js';
 import type { AlertKind, Delivery } from '../../src/store/storage.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -362,6 +363,23 @@ describe('alerts: the evaluator job', () => {
   it('does nothing without an alerts section', async () => {
     const app = await relay({ handlers: [{ name: 'log', type: 'log', events: '*' }] });
     expect(await evaluate(app)).toBeUndefined();
+  });
+});
+
+describe('alerts: retention', () => {
+  it('RETENTION_DAYS deletes the alerts resolved before the window with their notifications, and keeps open ones', async () => {
+    const app = await relay(configOf(await remote(400), await remote(200), { failures: false }));
+    const now = Date.now();
+    await app.settled(await app.post('transcript', payload('transcript')));
+    expect((await postWebhook(app.app, 'transcript', readFixture('invalid/messages-not-array.json'))).statusCode).toBe(422);
+    expect((await evaluate(app, now))!.opened.map((alert) => alert.kind).sort()).toEqual(['dead', 'rejections']);
+    const [resolved] = (await evaluate(app, now + 2 * 60 * MINUTE))!.resolved;
+    expect(resolved).toMatchObject({ kind: 'rejections' });
+
+    expect(await purgeExpired(app.ctx, 1, now + 3 * 24 * 60 * MINUTE)).toBeGreaterThanOrEqual(1);
+    expect(await app.ctx.storage.getAlert(resolved!.id)).toBeUndefined();
+    expect((await notifications(app)).map((d) => [d.alertAction, (d.alertId === resolved!.id)])).toEqual([['trigger', false]]);
+    expect((await app.ctx.storage.listAlerts({ limit: 10 })).map((alert) => [alert.kind, alert.resolvedAt])).toEqual([['dead', null]]);
   });
 });
 

@@ -212,6 +212,9 @@ export class PostgresStorage implements Storage {
   listAlerts(page: { before?: number; limit: number }) {
     return alerts.listAlerts(this.pool, page);
   }
+  deleteAlertsResolvedBefore(cutoff: number) {
+    return alerts.deleteAlertsResolvedBefore(this.pool, cutoff);
+  }
   handlerHealth(handler: string) {
     return alerts.handlerHealth(this.pool, handler);
   }

@@ -304,6 +304,9 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     async listAlerts(page) {
       return alerts.list(page.before, page.limit);
     },
+    async deleteAlertsResolvedBefore(cutoff) {
+      return immediate(() => alerts.deleteResolvedBefore(cutoff));
+    },
     async handlerHealth(handler) {
       return alerts.health(handler);
     },
