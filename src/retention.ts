@@ -1,4 +1,5 @@
-// RETENTION_DAYS: deletes events older than the window in small batches, yielding between them so ingest never waits long.
+// RETENTION_DAYS: deletes events older than the window in small batches, yielding between them so ingest never waits long,
+// and the alerts resolved before it.
 import type { AppContext } from './context.js';
 
 export const RETENTION_BATCH = 500;
@@ -10,7 +11,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * Deletes every event received more than `days` before `now`, RETENTION_BATCH per transaction, and returns how many
  * (undefined when another replica is already purging). On SQLite each batch joins ingest's group commit (one
- * transaction, one fsync); the event loop turns between batches.
+ * transaction, one fsync); the event loop turns between batches. Alerts resolved before then go too, with their
+ * notifications (an alert's deliveries have no event, so the events' purge never reaches them); open ones stay.
  */
 export async function purgeExpired(ctx: AppContext, days: number, now: number = Date.now(), signal?: AbortSignal): Promise<number | undefined> {
   const cutoff = now - days * DAY_MS;
@@ -22,6 +24,8 @@ export async function purgeExpired(ctx: AppContext, days: number, now: number = 
       if (batch < RETENTION_BATCH) break;
       await nextTurn();
     }
+    // Few rows (one per episode), so one statement.
+    if (!signal?.aborted) await ctx.storage.deleteAlertsResolvedBefore(cutoff);
     return removed;
   });
 }

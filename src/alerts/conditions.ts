@@ -1,7 +1,7 @@
 // The alert conditions, as data: given the rules and what the storage says now, which alerts should be open. Pure
 // apart from its indexed reads, so the evaluator only compares this with the open alerts.
 import type { AlertRules, HandlerConfig } from '../dispatch/config.js';
-import type { AlertKind, NewAlert, Storage } from '../store/storage.js';
+import type { Alert, AlertKind, NewAlert, Storage } from '../store/storage.js';
 
 export type ConditionInput = {
   storage: Storage;
@@ -12,6 +12,8 @@ export type ConditionInput = {
   now: number;
   /** When this process started watching: "no webhook for a while" counts from here when no event is stored. */
   watchingSince: number;
+  /** The alerts open now. */
+  open: readonly Alert[];
 };
 
 const roughly = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`);
@@ -20,15 +22,15 @@ const roughly = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : m
 export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
   const { storage, rules, now, baseUrl } = input;
   const wanted: NewAlert[] = [];
-  const deliveriesLink = (handler: string, status: string) =>
-    `${baseUrl}/api/deliveries?${new URLSearchParams({ handler, status }).toString()}`;
+  const deliveriesLink = (handler: string, status?: string) =>
+    `${baseUrl}/api/deliveries?${new URLSearchParams(status ? { handler, status } : { handler }).toString()}`;
   // Notify handlers are never the subject of an alert: their own failure would raise an alert sent through them, again.
   const watched = input.handlers.filter((handler) => !rules.notify.includes(handler.name));
 
   for (const { name } of watched) {
     const health = await storage.handlerHealth(name);
     const last = { lastError: health?.lastError ?? null, lastStatusCode: health?.lastStatusCode ?? null };
-    const about = (kind: AlertKind, summary: string, advice: string, status: string): NewAlert => ({
+    const about = (kind: AlertKind, summary: string, advice: string, status?: string): NewAlert => ({
       kind,
       subject: name,
       detail: { summary, advice, handler: name, ...last, link: deliveriesLink(name, status) },
@@ -65,7 +67,7 @@ export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
             'overdue',
             `${name}: a delivery has waited ${roughly(now - oldestDue)} past its due time`,
             `Deliveries to ${name} are backing up: check that the relay is running and that ${name}'s destination answers (see its last error).`,
-            'failed',
+            // Waiting ones are pending (never tried) or failed (retrying): the link shows the handler's deliveries in any status.
           ),
         );
       }
@@ -73,14 +75,19 @@ export async function wantedAlerts(input: ConditionInput): Promise<NewAlert[]> {
   }
 
   if (rules.silenceMs !== null) {
-    // The newest stored event, so a restart neither resets nor resolves the silence; with none stored, since start.
-    const lastEvent = (await storage.lastEventReceivedAt()) ?? input.watchingSince;
-    if (now - lastEvent > rules.silenceMs) {
+    // From the newest stored event, so a restart neither resets nor resolves the silence; with none stored, since start.
+    const lastEvent = await storage.lastEventReceivedAt();
+    const silentSince = lastEvent ?? input.watchingSince;
+    // Only a webhook ends a silence: with none stored, a restarted process counts from its own start, which must not
+    // resolve the silence the previous one saw.
+    const ongoing = input.open.find((alert) => alert.kind === 'silence');
+    const noWebhookSince = ongoing !== undefined && (lastEvent === undefined || lastEvent < ongoing.openedAt);
+    if (now - silentSince > rules.silenceMs || noWebhookSince) {
       wanted.push({
         kind: 'silence',
         subject: '',
         detail: {
-          summary: `No webhook from Chatlio for ${roughly(now - lastEvent)}`,
+          summary: `No webhook from Chatlio for ${roughly(now - silentSince)}`,
           advice: "Check the webhook URLs and token in Chatlio's dashboard (chatlio-relay urls prints them) and that Chatlio can reach PUBLIC_URL.",
           link: `${baseUrl}/api/events?limit=1`,
         },

@@ -21,8 +21,8 @@ export async function evaluateAlerts(ctx: AppContext, now: number, watchingSince
   const rules = config?.alerts;
   if (!config || !rules) return undefined;
   return ctx.storage.singleton('alerts', async () => {
-    const wanted = await wantedAlerts({ storage: ctx.storage, rules, handlers: config.handlers, baseUrl: baseUrl(ctx.config).url, now, watchingSince });
     const open = await ctx.storage.openAlerts();
+    const wanted = await wantedAlerts({ storage: ctx.storage, rules, handlers: config.handlers, baseUrl: baseUrl(ctx.config).url, now, watchingSince, open });
     const openKeys = new Set(open.map(keyOf));
     const wantedKeys = new Set(wanted.map(keyOf));
     const opened: Alert[] = [];

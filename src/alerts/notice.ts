@@ -2,7 +2,12 @@
 import type { Alert, AlertAction } from '../store/storage.js';
 import type { Glance } from '../dispatch/handlers/glance.js';
 
-export type AlertNotice = { alert: Alert; action: AlertAction };
+export type AlertNotice = {
+  alert: Alert;
+  action: AlertAction;
+  /** The same in every message about the alert and unique across databases, so a destination can thread or close it. */
+  key: string;
+};
 
 /** One line, for a subject, a PagerDuty summary or a chat message's first line. */
 export function alertTitle(notice: AlertNotice): string {
@@ -41,11 +46,9 @@ export function alertText(notice: AlertNotice): string {
   return [alertTitle(notice), '', ...alertFacts(notice).map((fact) => `${fact.label}: ${fact.value}`)].join('\n');
 }
 
-/** The alert as JSON (the http handler's body, GET /api/alerts' items): ISO times, the action it announces. */
-export function alertJson(notice: AlertNotice) {
-  const { alert } = notice;
+/** The alert as JSON (GET /api/alerts' items, the http handler's body beside its action): ISO times, open or resolved. */
+export function alertJson(alert: Alert) {
   return {
-    action: notice.action,
     id: alert.id,
     kind: alert.kind,
     subject: alert.subject,
@@ -56,7 +59,7 @@ export function alertJson(notice: AlertNotice) {
   };
 }
 
-/** The same alert in every message about it, so a destination can thread or close it (PagerDuty's dedup_key). */
-export function alertKey(alert: Alert): string {
-  return `chatlio-relay-alert-${alert.id}`;
+/** What the http and command handlers send: the alert's JSON and the action this message announces. */
+export function alertMessage(notice: AlertNotice) {
+  return { action: notice.action, ...alertJson(notice.alert) };
 }

@@ -3,7 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { ALERT_KINDS, type Alert } from '../store/storage.js';
+import { ALERT_KINDS } from '../store/storage.js';
+import { alertJson } from '../alerts/notice.js';
 import { decodeCursor, encodeCursor } from './event-filter.js';
 
 export const alertJsonSchema = z.object({
@@ -19,16 +20,6 @@ export const alertJsonSchema = z.object({
   lastError: z.string().nullable().optional(),
   lastStatusCode: z.number().int().nullable().optional(),
   link: z.string().optional().describe('the API view of what the alert is about'),
-});
-
-const toJson = (alert: Alert): z.infer<typeof alertJsonSchema> => ({
-  id: alert.id,
-  kind: alert.kind,
-  subject: alert.subject,
-  status: alert.resolvedAt === null ? 'open' : 'resolved',
-  openedAt: new Date(alert.openedAt).toISOString(),
-  resolvedAt: alert.resolvedAt === null ? null : new Date(alert.resolvedAt).toISOString(),
-  ...alert.detail,
 });
 
 export const alertRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -54,7 +45,7 @@ export const alertRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, 
         ctx.storage.listAlerts({ before: cursor === undefined ? undefined : decodeCursor(cursor), limit: limit + 1 }),
       ]);
       const data = rows.slice(0, limit);
-      return { open: open.map(toJson), data: data.map(toJson), nextCursor: rows.length > limit ? encodeCursor(data.at(-1)!.id) : null };
+      return { open: open.map(alertJson), data: data.map(alertJson), nextCursor: rows.length > limit ? encodeCursor(data.at(-1)!.id) : null };
     },
   );
 };

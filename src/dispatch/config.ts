@@ -47,8 +47,11 @@ const handlerSchema = z.strictObject({
   options: z.unknown().optional(),
 });
 
-/** Handler types that can send an operational alert (they implement deliverAlert). */
-export const ALERT_NOTIFY_TYPES: readonly HandlerTypeName[] = ['slack', 'email', 'pagerduty', 'teams', 'discord', 'http', 'log'];
+/**
+ * Handler types that can send an operational alert (they implement deliverAlert; a module must, checked when it loads).
+ * Not zendesk: a ticket is not a page, and its resolution would have to find the ticket the trigger opened.
+ */
+export const ALERT_NOTIFY_TYPES: readonly HandlerTypeName[] = ['slack', 'email', 'pagerduty', 'teams', 'discord', 'twilio', 'http', 'command', 'log', 'module'];
 
 export const DEFAULT_ALERT_FAILURES = 5;
 export const DEFAULT_ALERT_OVERDUE_MS = 15 * 60_000;

@@ -65,7 +65,7 @@ export function createWorker(ctx: AppContext): Worker {
       const alert = await storage.getAlert(delivery.alertId);
       if (!alert) return { ok: false, permanent: true, error: `alert ${delivery.alertId} no longer exists` };
       if (!running.handler.deliverAlert) return { ok: false, permanent: true, error: `a ${running.config.type} handler cannot send alerts` };
-      return running.handler.deliverAlert({ alert, action: delivery.alertAction ?? 'trigger' }, handlerCtx);
+      return running.handler.deliverAlert({ alert, action: delivery.alertAction ?? 'trigger', key: storage.alertKey(alert.id) }, handlerCtx);
     }
     const event = delivery.eventSeq === null ? undefined : await loadEvent(delivery.eventSeq);
     if (!event) return { ok: false, permanent: true, error: `event ${delivery.eventId} no longer exists` };
@@ -222,6 +222,11 @@ export function createWorker(ctx: AppContext): Worker {
           maskPii: ctx.config.logMaskPii,
         });
         handlers.set(config.name, { config, handler, active: 0 });
+      }
+      // Only a module can lack deliverAlert (the config admits no other such type in alerts.notify): refuse it now
+      // rather than let every alert to it go dead.
+      for (const name of dispatch.config.alerts?.notify ?? []) {
+        if (!handlers.get(name)?.handler.deliverAlert) throw new Error(`handler ${name} is named in alerts.notify but has no deliverAlert(notice, ctx)`);
       }
       const waiting = new Map<string, number>();
       for (const row of (await storage.backlog()).byHandlerAndStatus) {

@@ -29,11 +29,21 @@ export type IdCodec = {
   parseEventId: SequenceIds['parse'];
   formatDeliveryId: SequenceIds['format'];
   parseDeliveryId: SequenceIds['parse'];
+  /** The name every message about an alert carries (PagerDuty's dedup_key, the mail's Message-ID). */
+  alertKey: (alertId: number) => string;
 };
 
 /** The id formats of the database whose identity is `databaseId` (its meta row 'database_id'). */
 export function idCodec(databaseId: string): IdCodec {
   const events = sequenceIds('evt_', databaseId);
   const deliveries = sequenceIds('dlv_', databaseId);
-  return { formatEventId: events.format, parseEventId: events.parse, formatDeliveryId: deliveries.format, parseDeliveryId: deliveries.parse };
+  return {
+    formatEventId: events.format,
+    parseEventId: events.parse,
+    formatDeliveryId: deliveries.format,
+    parseDeliveryId: deliveries.parse,
+    // With the identity, as public ids: alert 1 of another relay (or of this one before its data was reset) is another
+    // PagerDuty incident and another mail, not one closed by, or hidden as a duplicate of, this one's.
+    alertKey: (alertId) => `chatlio-relay-alert-${alertId}-${databaseId}`,
+  };
 }

@@ -341,9 +341,13 @@ export interface Storage {
    */
   resolveAlert(id: number, notify: readonly string[], now?: number): Promise<Alert | undefined>;
   getAlert(id: number): Promise<Alert | undefined>;
+  /** What names the alert in every message about it, unique across databases (PagerDuty's dedup_key, a Message-ID). */
+  alertKey(id: number): string;
   openAlerts(): Promise<Alert[]>;
   /** Open and resolved alerts, newest first; `before` is the id of the last alert of the previous page. */
   listAlerts(page: { before?: number; limit: number }): Promise<Alert[]>;
+  /** Deletes the alerts resolved before `cutoff` with their notifications and attempts (retention); returns how many. */
+  deleteAlertsResolvedBefore(cutoff: number): Promise<number>;
   /** The reads alert conditions need, each one indexed lookup. */
   handlerHealth(handler: string): Promise<HandlerHealth | undefined>;
   deadCount(handler: string): Promise<number>;

@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { postWebhook, readFixture, apiHeaders, tempDir } from '../helpers/app.js';
 import { waitFor } from '../helpers/server.js';
 import { evaluateAlerts, startAlerts } from '../../src/alerts/evaluator.js';
-import type { Delivery } from '../../src/store/storage.js';
+import { purgeExpired } from '../../src/retention.js';
+import type { AlertKind, Delivery } from '../../src/store/storage.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,6 +26,7 @@ async function remote(status: number): Promise<Sink & { answer: (status: number)
 }
 
 type Rules = Record<string, unknown>;
+type Remote = Awaited<ReturnType<typeof remote>>;
 
 function configOf(zendesk: Sink, ops: Sink, alerts: Rules = {}) {
   return {
@@ -102,7 +104,10 @@ describe('alerts: dead deliveries', () => {
     expect(opened!.opened).toMatchObject([
       { kind: 'dead', subject: 'zendesk', detail: { summary: 'zendesk: 1 delivery gave up (dead)', lastStatusCode: 400, advice: expect.stringContaining('replay --handler zendesk') } },
     ]);
-    expect(opened!.opened[0]!.detail.link).toMatch(/\/api\/deliveries\?handler=zendesk&status=dead$/);
+    // The link is the API view of the dead delivery.
+    const link = new URL(opened!.opened[0]!.detail.link!);
+    expect(link.search).toBe('?handler=zendesk&status=dead');
+    expect((await app.api('GET', `${link.pathname}${link.search}`)).json).toMatchObject({ data: [{ eventId, handler: 'zendesk', status: 'dead' }] });
     expect(await evaluate(app)).toEqual({ opened: [], resolved: [] });
 
     zendesk.answer(200);
@@ -124,7 +129,11 @@ describe('alerts: overdue deliveries', () => {
     expect(await evaluate(app, dueAt + 200)).toEqual({ opened: [], resolved: [] });
     await waitFor(() => (Date.now() > dueAt + 400 ? true : undefined), 5_000, 'the threshold to pass');
     const late = await evaluate(app);
-    expect(late!.opened).toMatchObject([{ kind: 'overdue', subject: 'zendesk', detail: { link: expect.stringMatching(/handler=zendesk&status=failed$/) } }]);
+    expect(late!.opened).toMatchObject([{ kind: 'overdue', subject: 'zendesk' }]);
+    // The link lists the handler's deliveries, the waiting one among them (pending here: never tried).
+    const link = new URL(late!.opened[0]!.detail.link!);
+    expect(link.search).toBe('?handler=zendesk');
+    expect((await app.api('GET', `${link.pathname}${link.search}`)).json).toMatchObject({ data: [{ eventId, status: 'pending' }] });
     expect(late!.opened[0]!.detail.summary).toMatch(/^zendesk: a delivery has waited \d+ s past its due time$/);
     await app.worker.start();
     await app.settled(eventId);
@@ -180,30 +189,135 @@ describe('alerts: rejections', () => {
   });
 });
 
-describe('alerts: state in the database', () => {
-  it('survives a restart: the new process neither alerts again nor forgets to resolve', async () => {
-    const zendesk = await remote(400);
-    const ops = await remote(200);
-    const config = configOf(zendesk, ops, { failures: false });
-    const dataDir = tempDir();
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const before = await relay(config, { env: { DATA_DIR: dataDir } });
-    await before.settled(await before.post('transcript', payload('transcript')));
-    expect((await evaluate(before))!.opened).toHaveLength(1);
-    await waitFor(() => (ops.requests.length === 1 ? true : undefined), 10_000, 'the alert');
-    await before.close();
-    cleanups.splice(cleanups.indexOf(before.close), 1);
+/** Every condition off but the one a test is about, so each alert seen is that condition's. */
+const ONLY = { dead: false, failures: false, overdue: false, silence: false, rejections: false };
 
-    const after = await relay(config, { env: { DATA_DIR: dataDir } });
-    expect(await evaluate(after)).toEqual({ opened: [], resolved: [] });
-    expect((await after.api('GET', '/api/alerts')).json).toMatchObject({ open: [{ kind: 'dead', subject: 'zendesk' }] });
-    zendesk.answer(200);
-    await after.api('POST', '/api/deliveries/redeliver?status=dead');
-    await waitFor(async () => ((await after.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
-    expect((await evaluate(after))!.resolved).toHaveLength(1);
-    await waitFor(() => (ops.requests.length === 2 ? true : undefined), 10_000, 'the resolution');
-    expect(ops.requests).toHaveLength(2);
-  });
+/** When to evaluate: `now`, and when the evaluating process started watching (the silence counts from it). */
+type Clock = { now: number; watchingSince: number };
+const clockNow = (): Clock => ({ now: Date.now(), watchingSince: Date.now() });
+
+type Episode = {
+  kind: AlertKind;
+  rules: Rules;
+  /** Zendesk's first answer. */
+  zendesk: number;
+  /** false: no worker runs until `clear` starts one (deliveries wait, as when the relay is stuck). */
+  worker?: boolean;
+  raise: (app: DispatchApp) => Promise<Clock>;
+  clear: (app: DispatchApp, zendesk: Remote) => Promise<Clock>;
+};
+
+const EPISODES: Episode[] = [
+  {
+    kind: 'dead',
+    rules: { dead: true },
+    zendesk: 400,
+    raise: async (app) => {
+      await app.settled(await app.post('transcript', payload('transcript')));
+      return clockNow();
+    },
+    clear: async (app, zendesk) => {
+      zendesk.answer(200);
+      await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+      await waitFor(async () => ((await app.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
+      return clockNow();
+    },
+  },
+  {
+    kind: 'failing',
+    rules: { failures: 2 },
+    zendesk: 503,
+    raise: async (app) => {
+      await app.post('transcript', payload('transcript'));
+      await waitFor(async () => ((await app.ctx.storage.handlerHealth('zendesk'))?.consecutiveFailures ?? 0) >= 2 || undefined, 10_000, '2 failures');
+      return clockNow();
+    },
+    clear: async (app, zendesk) => {
+      zendesk.answer(201);
+      // The retries may run out around the restart: then the success comes from a redelivery.
+      await waitFor(async () => {
+        if ((await app.ctx.storage.handlerHealth('zendesk'))?.consecutiveFailures === 0) return true;
+        await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+        return undefined;
+      }, 10_000, 'a success');
+      return clockNow();
+    },
+  },
+  {
+    kind: 'overdue',
+    rules: { overdue: '300ms' },
+    zendesk: 200,
+    worker: false,
+    raise: async (app) => {
+      const dueAt = (await app.deliveries(await app.post('transcript', payload('transcript'))))[0]!.dueAt!;
+      return { now: dueAt + 400, watchingSince: dueAt };
+    },
+    clear: async (app) => {
+      await app.worker.start();
+      await waitFor(async () => ((await app.ctx.storage.nextDueAt(['zendesk'])) === undefined ? true : undefined), 10_000, 'the waiting delivery to go');
+      return clockNow();
+    },
+  },
+  {
+    // No event stored at all: the silence counts from the first start, and a restart must not end it; a webhook does.
+    kind: 'silence',
+    rules: { silence: '1h' },
+    zendesk: 200,
+    raise: async () => ({ now: Date.now(), watchingSince: Date.now() - 2 * 60 * MINUTE }),
+    clear: async (app) => {
+      await app.settled(await app.post('feedback', payload('feedback')));
+      return clockNow();
+    },
+  },
+  {
+    kind: 'rejections',
+    rules: { rejections: '1s' },
+    zendesk: 200,
+    raise: async (app) => {
+      expect((await postWebhook(app.app, 'transcript', readFixture('invalid/messages-not-array.json'))).statusCode).toBe(422);
+      return clockNow();
+    },
+    clear: async (app) => {
+      const [latest] = await app.ctx.storage.listRejections({ limit: 1 });
+      await waitFor(() => (Date.now() > latest!.receivedAt + 1000 ? true : undefined), 5_000, 'a quiet second');
+      return clockNow();
+    },
+  },
+];
+
+describe('alerts: each condition raised, deduplicated, kept across a restart and resolved', () => {
+  for (const episode of EPISODES) {
+    it(`${episode.kind}: one alert and one resolution, though evaluated again before and after the restart`, async () => {
+      const zendesk = await remote(episode.zendesk);
+      const ops = await remote(200);
+      const config = configOf(zendesk, ops, { ...ONLY, ...episode.rules });
+      const dataDir = tempDir();
+      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+      const options = { env: { DATA_DIR: dataDir }, start: episode.worker ?? true };
+
+      const before = await relay(config, options);
+      const raised = await episode.raise(before);
+      expect((await evaluate(before, raised.now, raised.watchingSince))!.opened).toMatchObject([{ kind: episode.kind }]);
+      expect(await evaluate(before, raised.now, raised.watchingSince)).toEqual({ opened: [], resolved: [] });
+      await before.close();
+      cleanups.splice(cleanups.indexOf(before.close), 1);
+
+      // A new process: it starts watching now, and finds the alert open in the database.
+      const after = await relay(config, options);
+      expect(await evaluate(after, raised.now, Date.now())).toEqual({ opened: [], resolved: [] });
+      expect((await after.api('GET', '/api/alerts')).json).toMatchObject({ open: [{ kind: episode.kind, status: 'open' }] });
+      expect((await notifications(after)).map((d) => d.alertAction)).toEqual(['trigger']);
+
+      const cleared = await episode.clear(after, zendesk);
+      // The trigger goes out first (a trigger still waiting at the resolution would be cancelled, and nothing sent).
+      await waitFor(async () => ((await notifications(after))[0]!.status === 'succeeded' ? true : undefined), 10_000, 'the alert to reach #ops');
+      expect((await evaluate(after, cleared.now, cleared.watchingSince))!.resolved).toMatchObject([{ kind: episode.kind }]);
+      expect(await evaluate(after, cleared.now, cleared.watchingSince)).toEqual({ opened: [], resolved: [] });
+      await waitFor(() => (ops.requests.length === 2 ? true : undefined), 10_000, 'the resolution in #ops');
+      expect(slackTexts(ops).map((text) => text.split(' ')[1])).toEqual(['*Alert:', '*Resolved:']);
+      expect((await after.ctx.storage.listAlerts({ limit: 10 })).map((alert) => [alert.kind, alert.resolvedAt !== null])).toEqual([[episode.kind, true]]);
+    });
+  }
 });
 
 describe('alerts: a failing notify handler', () => {
@@ -238,12 +352,34 @@ describe('alerts: the evaluator job', () => {
     await waitFor(() => (ops.requests.length === 1 ? true : undefined), 10_000, 'the alert from the running job');
     // The notification can reach ops before the evaluation's promise resolves and logs: wait for the line.
     await waitFor(() => (/"component":"alerts".*zendesk: 1 delivery gave up/.test(app.logs()) ? true : undefined), 10_000, 'the alert log line');
+    // A later tick, not a call from the test, sees the condition clear and resolves the alert.
+    zendesk.answer(200);
+    await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+    await waitFor(() => (ops.requests.length === 2 ? true : undefined), 10_000, 'the resolution from a later evaluation');
+    expect(slackTexts(ops)[1]).toMatch(/Resolved: zendesk: 1 delivery gave up/);
     await job.stop();
   });
 
   it('does nothing without an alerts section', async () => {
     const app = await relay({ handlers: [{ name: 'log', type: 'log', events: '*' }] });
     expect(await evaluate(app)).toBeUndefined();
+  });
+});
+
+describe('alerts: retention', () => {
+  it('RETENTION_DAYS deletes the alerts resolved before the window with their notifications, and keeps open ones', async () => {
+    const app = await relay(configOf(await remote(400), await remote(200), { failures: false }));
+    const now = Date.now();
+    await app.settled(await app.post('transcript', payload('transcript')));
+    expect((await postWebhook(app.app, 'transcript', readFixture('invalid/messages-not-array.json'))).statusCode).toBe(422);
+    expect((await evaluate(app, now))!.opened.map((alert) => alert.kind).sort()).toEqual(['dead', 'rejections']);
+    const [resolved] = (await evaluate(app, now + 2 * 60 * MINUTE))!.resolved;
+    expect(resolved).toMatchObject({ kind: 'rejections' });
+
+    expect(await purgeExpired(app.ctx, 1, now + 3 * 24 * 60 * MINUTE)).toBeGreaterThanOrEqual(1);
+    expect(await app.ctx.storage.getAlert(resolved!.id)).toBeUndefined();
+    expect((await notifications(app)).map((d) => [d.alertAction, (d.alertId === resolved!.id)])).toEqual([['trigger', false]]);
+    expect((await app.ctx.storage.listAlerts({ limit: 10 })).map((alert) => [alert.kind, alert.resolvedAt])).toEqual([['dead', null]]);
   });
 });
 

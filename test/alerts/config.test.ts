@@ -6,6 +6,7 @@ const handlers = [
   { name: 'zendesk', type: 'http', events: '*', options: { url: 'https://zendesk.test/x' } },
   { name: 'ops', type: 'slack', options: { webhookUrl: 'https://hooks.slack.test/x' } },
   { name: 'sms', type: 'twilio', events: '*', options: { accountSid: 'AC1', authToken: 't', from: '+15550001111', to: ['+15550002222'] } },
+  { name: 'tickets', type: 'zendesk', events: '*', options: { subdomain: 'acme', email: 'ops@acme.test', apiToken: 't' } },
 ];
 
 const parse = (alerts: unknown, list: unknown[] = handlers) => parseDispatchConfig({ handlers: list, alerts }, 'config.yaml', {});
@@ -42,7 +43,8 @@ describe('the alerts section', () => {
 
   it('refuses a notify handler that does not exist or cannot send alerts, an unknown key, and a bad duration, naming the field', () => {
     expect(refusal({ notify: ['nobody'] })).toMatch(/alerts\.notify\[0\]: no handler is named "nobody"/);
-    expect(refusal({ notify: ['sms'] })).toMatch(/alerts\.notify\[0\]: a twilio handler cannot send alerts; use one of slack, email, pagerduty, teams, discord, http, log/);
+    expect(refusal({ notify: ['tickets'] })).toMatch(/alerts\.notify\[0\]: a zendesk handler cannot send alerts; use one of slack, email, pagerduty, teams, discord, twilio, http, command, log, module/);
+    expect(parse({ notify: ['ops', 'sms'] }).alerts!.notify).toEqual(['ops', 'sms']);
     expect(refusal({ notify: [] })).toMatch(/alerts\.notify/);
     expect(refusal({ notify: ['ops'], failure: 5 })).toMatch(/alerts: .*failure/);
     expect(refusal({ notify: ['ops'], silence: '1 day' })).toMatch(/alerts\.silence/);

@@ -1,10 +1,14 @@
 // How each notify handler type renders an alert and its resolution, each against a local server of its protocol.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { pagerdutyAnswer, pagerdutyProblems } from '../helpers/pagerduty.js';
+import { discordAnswer, teamsAnswer } from '../helpers/chat-apps.js';
 import { SMTP_PASSWORD, SMTP_USER, startSmtp } from '../helpers/smtp.js';
 import { waitFor } from '../helpers/server.js';
+import { tempDir } from '../helpers/app.js';
 import { evaluateAlerts } from '../../src/alerts/evaluator.js';
 import { standardWebhookSignature } from '../../src/dispatch/handlers/http.js';
 
@@ -29,8 +33,8 @@ describe('alerts at each destination', () => {
     let zendeskStatus = 400;
     const zendesk = await sink(() => ({ status: zendeskStatus, body: zendeskStatus === 400 ? '{"error":"bad <b>request</b> @everyone"}' : '{}' }));
     const pagerduty = await sink(pagerdutyAnswer);
-    const teams = await sink(() => ({ status: 200, body: '1' }));
-    const discord = await sink(() => ({ status: 204 }));
+    const teams = await sink(teamsAnswer);
+    const discord = await sink(discordAnswer);
     const hook = await sink(() => ({ status: 200 }));
     const smtp = await startSmtp();
     cleanups.push(smtp.close);
@@ -66,7 +70,9 @@ describe('alerts at each destination', () => {
     await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
 
     // PagerDuty: a documented trigger, then a resolve of the same key, one incident per alert.
-    const key = `chatlio-relay-alert-${alert!.id}`;
+    // Named with the database's identity, as public ids are: another relay's alert of the same number is another incident.
+    const key = app.ctx.storage.alertKey(alert!.id);
+    expect(key).toMatch(new RegExp(`^chatlio-relay-alert-${alert!.id}-[0-9a-z]{8}$`));
     const trigger = json(pagerduty, 0);
     expect(pagerdutyProblems(trigger)).toEqual([]);
     expect(trigger).toMatchObject({
@@ -85,6 +91,7 @@ describe('alerts at each destination', () => {
     expect(raised!.parsed.text).toContain('What to do: Fix what the last error says');
     expect(raised!.parsed.text).toContain('Details: https://relay.acme.test/api/deliveries?handler=zendesk&status=dead');
     expect(resolved!.parsed.subject).toBe('[chatlio-relay] Resolved: zendesk: 1 delivery gave up (dead)');
+    expect(raised!.parsed.messageId).toBe(`<${key}@acme.test>`);
     expect(resolved!.parsed.inReplyTo).toBe(raised!.parsed.messageId);
 
     // Teams: an Adaptive Card whose text is plain TextRuns, the link a button.
@@ -116,5 +123,112 @@ describe('alerts at each destination', () => {
         ['trigger', 'succeeded'],
       ]);
     }
+  });
+
+  it('texts an alert with Twilio, runs a command with it on stdin, hands it to a module and logs it, then the resolution the same ways', async () => {
+    let zendeskStatus = 400;
+    const zendesk = await sink(() => ({ status: zendeskStatus, body: zendeskStatus === 400 ? '{"error":"RecordInvalid"}' : '{}' }));
+    const twilio = await sink((_request, index) => ({ status: 201, body: JSON.stringify({ sid: `SM${index}` }) }));
+    const dir = tempDir('chatlio-relay-alert-hooks-');
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const hook = join(dir, 'hook.mjs');
+    writeFileSync(
+      hook,
+      `import { appendFileSync, readFileSync } from 'node:fs';
+      const alert = JSON.parse(readFileSync(0, 'utf8'));
+      const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('HOOK_')));
+      appendFileSync(process.argv[2], JSON.stringify({ alert, env }) + '\\n');`,
+    );
+    writeFileSync(
+      join(dir, 'mine.mjs'),
+      `import { appendFileSync } from 'node:fs';
+      export default (options) => ({
+        async deliver() { return { ok: true }; },
+        async deliverAlert(notice, ctx) {
+          appendFileSync(options.out, JSON.stringify({ action: notice.action, kind: notice.alert.kind, summary: notice.alert.detail.summary }) + '\\n');
+          return { ok: true, externalId: 'mine-' + notice.alert.id + '-' + notice.action };
+        },
+      });`,
+    );
+    const commandOut = join(dir, 'command.jsonl');
+    const moduleOut = join(dir, 'module.jsonl');
+    const app: DispatchApp = await createDispatchApp(
+      {
+        retry: { schedule: ['30ms'], jitter: 0 },
+        handlers: [
+          { name: 'zendesk', type: 'http', events: '*', options: { url: zendesk.url } },
+          { name: 'sms', type: 'twilio', options: { baseUrl: twilio.url, accountSid: 'AC1', authToken: 'tw-secret', from: '+15550001111', to: ['+15550002222', '+15550003333'] } },
+          { name: 'hook', type: 'command', options: { command: [process.execPath, hook, commandOut] } },
+          { name: 'mine', type: 'module', options: { path: join(dir, 'mine.mjs'), options: { out: moduleOut } } },
+          { name: 'audit', type: 'log' },
+        ],
+        alerts: { notify: ['sms', 'hook', 'mine', 'audit'], failures: false },
+      },
+      { env: { PUBLIC_URL: 'https://relay.acme.test' } },
+    );
+    cleanups.push(app.close);
+    const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>) : []);
+    const everywhere = (n: number) => twilio.requests.length === 2 * n && lines(commandOut).length === n && lines(moduleOut).length === n;
+
+    await app.settled(await app.post('transcript', payload('transcript')));
+    const [alert] = (await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.opened;
+    await waitFor(() => (everywhere(1) ? true : undefined), 15_000, 'the alert at every destination');
+    zendeskStatus = 200;
+    await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+    await waitFor(async () => ((await app.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
+    expect((await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.resolved).toHaveLength(1);
+    await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
+
+    // Twilio: each number texted the title, the last error and the link; then the resolution's title.
+    const texts = twilio.requests.map((request) => Object.fromEntries(new URLSearchParams(request.body.toString())));
+    expect(texts.map((form) => form.To)).toEqual(['+15550002222', '+15550003333', '+15550002222', '+15550003333']);
+    expect(texts[0]!.Body).toBe('Alert: zendesk: 1 delivery gave up (dead)\nHTTP 400: {"error":"RecordInvalid"}\nhttps://relay.acme.test/api/deliveries?handler=zendesk&status=dead');
+    expect(texts[2]!.Body).toBe('Resolved: zendesk: 1 delivery gave up (dead)');
+
+    // command: the alert JSON on stdin (as the http handler sends it) and HOOK_ALERT_* in the environment.
+    const [raised, resolved] = lines(commandOut);
+    expect(raised!.alert).toMatchObject({ action: 'trigger', id: alert!.id, kind: 'dead', subject: 'zendesk', status: 'open', lastStatusCode: 400 });
+    expect(raised!.env).toMatchObject({ HOOK_ALERT_ID: String(alert!.id), HOOK_ALERT_KIND: 'dead', HOOK_ALERT_ACTION: 'trigger', HOOK_ALERT_SUBJECT: 'zendesk', HOOK_ATTEMPT: '1' });
+    expect(Object.keys(raised!.env!)).not.toContain('HOOK_EVENT_ID');
+    expect(resolved!.alert).toMatchObject({ action: 'resolve', status: 'resolved' });
+
+    // module: its own deliverAlert, with what it returned kept on the delivery.
+    expect(lines(moduleOut)).toEqual([
+      { action: 'trigger', kind: 'dead', summary: 'zendesk: 1 delivery gave up (dead)' },
+      { action: 'resolve', kind: 'dead', summary: 'zendesk: 1 delivery gave up (dead)' },
+    ]);
+    expect((await app.ctx.storage.listDeliveries({ handler: 'mine' }, { limit: 10 })).map((row) => [row.status, row.externalId])).toEqual([
+      ['succeeded', `mine-${alert!.id}-resolve`],
+      ['succeeded', `mine-${alert!.id}-trigger`],
+    ]);
+
+    // log: one line each, the title as the message and the alert's fields beside it.
+    const alertLines = () =>
+      app
+        .logs()
+        .split('\n')
+        .filter((line) => line.includes('"handler":"audit"') && line.includes('"alert":'))
+        .map((line) => JSON.parse(line) as { msg: string; alert: Record<string, unknown> });
+    const logged = await waitFor(() => (alertLines().length === 2 ? alertLines() : undefined), 10_000, 'both log lines');
+    expect(logged.map((line) => line.msg)).toEqual(['Alert: zendesk: 1 delivery gave up (dead)', 'Resolved: zendesk: 1 delivery gave up (dead)']);
+    expect(logged[0]!.alert).toMatchObject({ id: alert!.id, kind: 'dead', action: 'trigger', lastStatusCode: 400 });
+  });
+
+  it('refuses to start with a module named in alerts.notify that has no deliverAlert', async () => {
+    const dir = tempDir('chatlio-relay-alert-module-');
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'events-only.mjs'), 'export default { async deliver() { return { ok: true }; } };');
+    const app = await createDispatchApp(
+      {
+        handlers: [
+          { name: 'zendesk', type: 'http', events: '*', options: { url: 'http://127.0.0.1:9/x' } },
+          { name: 'mine', type: 'module', options: { path: join(dir, 'events-only.mjs') } },
+        ],
+        alerts: { notify: ['mine'] },
+      },
+      { start: false },
+    );
+    cleanups.push(app.close);
+    await expect(app.worker.start()).rejects.toThrow('handler mine is named in alerts.notify but has no deliverAlert(notice, ctx)');
   });
 });

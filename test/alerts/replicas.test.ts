@@ -54,4 +54,30 @@ describe('postgres: alerts shared by replicas', () => {
     expect(cleared.flatMap((result) => result?.resolved ?? [])).toHaveLength(1);
     expect((await one.storage.listDeliveries({ handler: 'ops' }, { limit: 10 })).map((d) => d.alertAction)).toEqual(['resolve', 'trigger']);
   });
+
+  it("evaluates on one replica at a time: while one holds the alerts lock, another's evaluation does nothing", async () => {
+    const { url, drop } = await freshDatabase();
+    cleanups.push(drop);
+    const [one, two] = [await replica(url), await replica(url)];
+    await one.storage.ingest(newEvent({ plan: deliverTo(Date.now(), 'zendesk') }));
+    const [claimed] = await one.storage.claimDue({ handler: 'zendesk', concurrency: 1, leaseMs: 10_000, unlessFollowedBy: [] });
+    await one.storage.recordAttempt({ deliverySeq: claimed!.seq, attemptId: claimed!.attemptId, claimToken: claimed!.claimToken, durationMs: 1, outcome: 'failed', statusCode: 404, next: { status: 'dead' } });
+
+    // Replica one is in the middle of an evaluation (it holds the lock retention's singleton uses, under the name 'alerts').
+    let finish!: () => void;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const evaluating = one.storage.singleton('alerts', () => {
+      holding();
+      return new Promise<void>((resolve) => (finish = resolve));
+    });
+    await held;
+    const now = Date.now();
+    expect(await evaluateAlerts(two, now, now)).toBeUndefined();
+    expect(await two.storage.openAlerts()).toEqual([]);
+    finish();
+    await evaluating;
+    // Once it is done, the next evaluation (on either replica) takes its turn and opens the alert.
+    expect((await evaluateAlerts(two, now, now))!.opened).toMatchObject([{ kind: 'dead', subject: 'zendesk' }]);
+  });
 });

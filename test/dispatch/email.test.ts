@@ -95,6 +95,26 @@ describe('email handler', () => {
     expect(mail!.parsed.subject).toBe('Hello Bcc: evil@attacker.test from Ann X-Injected: yes');
   });
 
+  it('renders the subject and text templates, one for every type or one per type', async () => {
+    const server = await smtp();
+    const app = await relay(
+      trusted(server, {
+        subject: { transcript: 'Transcript: {{who}} {{thumb}}', 'offline-message': 'Offline: {{subject}}' },
+        text: 'From {{who}}{{#visitor.email}} <{{visitor.email}}>{{/visitor.email}}\n---\n{{message}}',
+        html: false,
+      }),
+    );
+    await app.settled(await app.post('offline-message', payload('offline-message', { subject: 'Refund', name: 'Ann', email: 'ann@example.test', message: 'Where is my refund?' })));
+    await app.settled(await app.post('transcript', payload('transcript')));
+    const [offline, transcript] = server.mails.map((mail) => mail.parsed);
+    expect(offline!.subject).toBe('Offline: Refund');
+    expect(offline!.text).toBe('From Ann <ann@example.test>\n---\nWhere is my refund?\n');
+    expect(transcript!.subject).toBe('Transcript: costa-mesa-california-us-133 👍');
+    expect(transcript!.text).toMatch(/^From costa-mesa-california-us-133\n---\n/);
+    // html: false leaves the transcript's HTML out.
+    expect(transcript!.html).toBe(false);
+  });
+
   it('retries a 4xx reply and succeeds on the next attempt', async () => {
     const server = await smtp((index) => (index === 0 ? { code: 451, message: 'Try again later' } : undefined));
     const app = await relay(trusted(server));

@@ -26,10 +26,20 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function relay(config: ExampleConfig): Promise<DispatchApp> {
-  const app = await createDispatchApp(config);
-  cleanups.push(app.close);
-  return app;
+/** A relay on the example; `env` is set only while it reads its config, as a user would try it against a test receiver. */
+async function relay(config: ExampleConfig, env: Record<string, string> = {}): Promise<DispatchApp> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    const app = await createDispatchApp(config);
+    cleanups.push(app.close);
+    return app;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 /**
@@ -63,9 +73,8 @@ describe('recipes from issue 11, end to end', () => {
     const [page, close] = config.handlers;
     expect(page).toMatchObject({ type: 'pagerduty', delay: '${PAGE_AFTER:-5m}', options: { action: 'trigger' } });
     expect(close).toMatchObject({ type: 'pagerduty', options: { action: 'resolve' } });
-    page!.delay = '400ms';
-    for (const handler of config.handlers) handler.options.baseUrl = remote.url;
-    const app = await relay(config);
+    // The file unchanged, pointed at the local PagerDuty and a shorter delay through the variables it documents.
+    const app = await relay(config, { PAGERDUTY_URL: remote.url, PAGE_AFTER: '400ms' });
 
     // Answered in time: the page is cancelled before it is sent.
     const answered = payload('unanswered');

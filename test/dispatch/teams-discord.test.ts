@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
+import { discordAnswer, teamsAnswer } from '../helpers/chat-apps.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -28,9 +29,11 @@ type Element = { type: string; inlines?: Array<Record<string, unknown>>; [key: s
 
 describe('teams handler', () => {
   it('posts an Adaptive Card whose every text is a literal TextRun, so visitor text cannot format or mention', async () => {
-    const remote = await sink(() => ({ status: 202, body: '' }));
+    const remote = await sink(teamsAnswer);
     const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: `${remote.url}/workflows/run` } }]);
-    await app.settled(await app.post('conversation-started', payload('conversation-started', { message: HOSTILE })));
+    const [delivery] = await app.settled(await app.post('conversation-started', payload('conversation-started', { message: HOSTILE })));
+    // The local Teams took it as a valid message (else 400, and the delivery dead).
+    expect(delivery).toMatchObject({ status: 'succeeded', lastStatusCode: 200 });
     const body = json(remote);
     expect(body.type).toBe('message');
     const [attachment] = body.attachments as Array<Record<string, unknown>>;
@@ -48,9 +51,9 @@ describe('teams handler', () => {
   });
 
   it('shows a transcript’s first messages with who said them, and a button to the Slack archive', async () => {
-    const remote = await sink(() => ({ status: 202, body: '' }));
+    const remote = await sink(teamsAnswer);
     const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: remote.url, title: { transcript: 'Done: {{who}}' } } }]);
-    await app.settled(await app.post('transcript', payload('transcript')));
+    expect((await app.settled(await app.post('transcript', payload('transcript'))))[0]).toMatchObject({ status: 'succeeded' });
     const card = (json(remote).attachments as Array<{ content: { body: Element[]; actions: unknown[] } }>)[0]!.content;
     const texts = card.body.flatMap((element) => element.inlines!.map((run) => run.text));
     expect(texts[0]).toBe('Done: costa-mesa-california-us-133');
@@ -63,7 +66,7 @@ describe('teams handler', () => {
       status: 200,
       body: `Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error ${status} with ContextId tcid=0,server=msgapi..`,
     });
-    const limited = await sink((_request, index) => (index === 0 ? refusal(429) : { status: 200, body: '1' }));
+    const limited = await sink((request, index) => (index === 0 ? refusal(429) : teamsAnswer(request)));
     const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: limited.url } }]);
     const [retried] = await app.settled(await app.post('unanswered', payload('unanswered')));
     expect(retried).toMatchObject({ status: 'succeeded', attempts: 2 });
@@ -76,36 +79,9 @@ describe('teams handler', () => {
   });
 });
 
-/** Discord's documented embed limits; the problems with a message, or []. */
-function discordProblems(body: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  const embeds = (body.embeds as Array<Record<string, unknown>> | undefined) ?? [];
-  if (!body.content && embeds.length === 0) problems.push('content or embeds is required');
-  if (typeof body.content === 'string' && body.content.length > 2000) problems.push('content is over 2000 characters');
-  if (embeds.length > 10) problems.push('more than 10 embeds');
-  let total = 0;
-  for (const embed of embeds) {
-    const title = (embed.title as string | undefined) ?? '';
-    const description = (embed.description as string | undefined) ?? '';
-    const fields = (embed.fields as Array<{ name: string; value: string }> | undefined) ?? [];
-    if (title.length > 256) problems.push('title over 256');
-    if (description.length > 4096) problems.push('description over 4096');
-    if (fields.length > 25) problems.push('more than 25 fields');
-    for (const field of fields) {
-      if (!field.name || field.name.length > 256) problems.push('field name empty or over 256');
-      if (!field.value || field.value.length > 1024) problems.push('field value empty or over 1024');
-    }
-    total += title.length + description.length + fields.reduce((sum, field) => sum + field.name.length + field.value.length, 0);
-  }
-  if (total > 6000) problems.push('embeds over 6000 characters in all');
-  return problems;
-}
-
 describe('discord handler', () => {
   it('posts an embed that pings nobody and shows visitor markup and mentions as typed', async () => {
-    const remote = await sink((request) =>
-      discordProblems(JSON.parse(request.body.toString()) as Record<string, unknown>).length === 0 ? { status: 204, body: '' } : { status: 400 },
-    );
+    const remote = await sink(discordAnswer);
     const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: `${remote.url}/api/webhooks/1/tok`, username: 'Chatlio' } }]);
     const [delivery] = await app.settled(await app.post('unanswered', payload('unanswered', { message: HOSTILE })));
     expect(delivery).toMatchObject({ status: 'succeeded', lastStatusCode: 204 });
@@ -125,9 +101,7 @@ describe('discord handler', () => {
   });
 
   it('keeps a long transcript within Discord’s limits and links the title to the Slack archive', async () => {
-    const remote = await sink((request) =>
-      discordProblems(JSON.parse(request.body.toString()) as Record<string, unknown>).length === 0 ? { status: 204, body: '' } : { status: 400 },
-    );
+    const remote = await sink(discordAnswer);
     const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: remote.url } }]);
     const messages = Array.from({ length: 40 }, (_, index) => ({ text: `${'*'.repeat(400)} line ${index}`, isVisitorMsg: index % 2 === 0, username: 'agent' }));
     const [delivery] = await app.settled(await app.post('transcript', payload('transcript', { messages, agentName: '@everyone '.repeat(200) })));
@@ -138,8 +112,8 @@ describe('discord handler', () => {
   });
 
   it('retries a 429 after Discord’s Retry-After', async () => {
-    const remote = await sink((_request, index) =>
-      index === 0 ? { status: 429, headers: { 'retry-after': '0' }, body: '{"message":"You are being rate limited.","retry_after":0.01,"global":false}' } : { status: 204, body: '' },
+    const remote = await sink((request, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '0' }, body: '{"message":"You are being rate limited.","retry_after":0.01,"global":false}' } : discordAnswer(request),
     );
     const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: remote.url } }]);
     const [delivery] = await app.settled(await app.post('feedback', payload('feedback', {}, 'rating-fields')));

@@ -193,10 +193,41 @@ for (const backend of [sqlite, postgres]) {
       const storage = await backend.open();
       const subject = unique('zendesk');
       const opened = (await storage.openAlert(failing(subject), [], T0))!;
+      const key = storage.alertKey(opened.id);
       await storage.close();
       const restarted = await backend.reopen(storage);
       expect((await restarted.openAlerts()).find((alert) => alert.subject === subject)).toEqual(opened);
       expect(await restarted.openAlert(failing(subject), [], T0 + 1)).toBeUndefined();
+      // Its messages' key too, so the resolution closes the incident the trigger opened.
+      expect(restarted.alertKey(opened.id)).toBe(key);
+    });
+
+    it('deletes the alerts resolved before a cutoff with their notifications and attempts, never an open one', async () => {
+      const storage = await backend.open();
+      const ops = unique('ops');
+      const [old, recent, open] = [unique('old'), unique('recent'), unique('open')];
+      const oldAlert = (await storage.openAlert(failing(old), [ops], T0 - 10_000))!;
+      const [sent] = await storage.claimDue(claim(ops), T0 - 10_000);
+      await storage.recordAttempt({ deliverySeq: sent!.seq, attemptId: sent!.attemptId, claimToken: sent!.claimToken, durationMs: 1, outcome: 'succeeded', next: { status: 'succeeded' } }, T0 - 10_000);
+      await storage.resolveAlert(oldAlert.id, [ops], T0 - 5_000);
+      const recentAlert = (await storage.openAlert(failing(recent), [], T0 - 10_000))!;
+      await storage.resolveAlert(recentAlert.id, [], T0 + 5_000);
+      const openAlert = (await storage.openAlert(failing(open), [], T0 - 100_000))!;
+
+      expect(await storage.deleteAlertsResolvedBefore(T0)).toBeGreaterThanOrEqual(1);
+      expect(await storage.getAlert(oldAlert.id)).toBeUndefined();
+      expect(await storage.listDeliveries({ handler: ops }, { limit: 10 })).toEqual([]);
+      expect(await storage.getDelivery(sent!.seq)).toBeUndefined();
+      expect(await storage.attempts(sent!.seq)).toEqual([]);
+      expect(await storage.getAlert(recentAlert.id)).toMatchObject({ resolvedAt: T0 + 5_000 });
+      expect(await storage.getAlert(openAlert.id)).toMatchObject({ resolvedAt: null });
+    });
+
+    it("names an alert's messages with the database's identity, as its public ids end with it", async () => {
+      const storage = await backend.open();
+      const { id } = await storage.ingest(newEvent({ receivedAt: T0 }));
+      const identity = id.slice(-8);
+      expect(storage.alertKey(7)).toBe(`chatlio-relay-alert-7-${identity}`);
     });
   });
 }

@@ -1,8 +1,9 @@
-// The `command` handler: runs a program (an argument array, never a shell line) with the event JSON on stdin.
+// The `command` handler: runs a program (an argument array, never a shell line) with the event (or alert) JSON on stdin.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { defineHandlerType, eventJsonOf, type DispatchEvent, type HandlerResult } from '../handler.js';
+import { defineHandlerType, eventJsonOf, type DispatchEvent, type HandlerContext, type HandlerResult } from '../handler.js';
+import { alertMessage, type AlertNotice } from '../../alerts/notice.js';
 import { RESPONSE_MAX_CHARS } from '../../store/deliveries.js';
 import { cutText } from '../../text.js';
 
@@ -39,10 +40,23 @@ export function hookEnv(event: DispatchEvent, deliveryId: string, attempt: numbe
 const inherited = (names: string[]) =>
   Object.fromEntries(names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
 
+/** What the program learns about an alert without parsing stdin. */
+export function alertHookEnv(notice: AlertNotice, deliveryId: string, attempt: number): Record<string, string> {
+  return {
+    HOOK_ALERT_ID: String(notice.alert.id),
+    HOOK_ALERT_KIND: notice.alert.kind,
+    HOOK_ALERT_ACTION: notice.action,
+    HOOK_ALERT_SUBJECT: notice.alert.subject,
+    HOOK_DELIVERY_ID: deliveryId,
+    HOOK_ATTEMPT: String(attempt),
+  };
+}
+
 export const commandHandler = defineHandlerType({
   options: commandOptions,
-  create: (options, deps) => ({
-    deliver: (event, ctx) =>
+  create: (options, deps) => {
+    /** Runs the program once with `stdin` and the HOOK_* variables; exit code 0 is success. */
+    const run = (stdin: string, hooks: Record<string, string>, ctx: HandlerContext) =>
       new Promise<HandlerResult>((done) => {
         const [program, ...args] = options.command as [string, ...string[]];
         // Bytes, decoded once at the end: a chunk can end in the middle of a UTF-8 character.
@@ -58,7 +72,7 @@ export const commandHandler = defineHandlerType({
           shell: false,
           detached: true,
           cwd: options.cwd ? resolve(deps.configDir, options.cwd) : deps.configDir,
-          env: { ...inherited(['PATH', 'HOME', 'LANG', 'TZ']), ...options.env, ...hookEnv(event, ctx.deliveryId, ctx.attempt) },
+          env: { ...inherited(['PATH', 'HOME', 'LANG', 'TZ']), ...options.env, ...hooks },
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         const kill = () => {
@@ -73,7 +87,7 @@ export const commandHandler = defineHandlerType({
         child.stderr.on('data', capture);
         // A program that does not read stdin closes it early: that is its business, not a failure.
         child.stdin.on('error', () => undefined);
-        child.stdin.end(JSON.stringify(eventJsonOf(event)));
+        child.stdin.end(stdin);
         const finish = (result: HandlerResult) => {
           ctx.signal.removeEventListener('abort', kill);
           const output = cutText(Buffer.concat(chunks).toString('utf8'), RESPONSE_MAX_CHARS, '');
@@ -85,6 +99,12 @@ export const commandHandler = defineHandlerType({
           if (code === 0) return finish({ ok: true });
           finish({ ok: false, error: signal ? `ended by ${signal}` : `exited with code ${code}` });
         });
-      }),
-  }),
+      });
+    return {
+      deliver: (event, ctx) => run(JSON.stringify(eventJsonOf(event)), hookEnv(event, ctx.deliveryId, ctx.attempt), ctx),
+      // The alert as the http handler sends it (JSON with its action); HOOK_ALERT_* tell it from an event.
+      deliverAlert: (notice, ctx) =>
+        run(JSON.stringify(alertMessage(notice)), alertHookEnv(notice, ctx.deliveryId, ctx.attempt), ctx),
+    };
+  },
 });

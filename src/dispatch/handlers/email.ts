@@ -8,7 +8,7 @@ import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import { defineHandlerType, type DispatchEvent, type HandlerResult } from '../handler.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { GLANCE_TITLE } from './glance.js';
-import { alertKey, alertText, alertTitle } from '../../alerts/notice.js';
+import { alertText, alertTitle } from '../../alerts/notice.js';
 
 const template = z.union([templateSchema, z.partialRecord(z.enum(EVENT_TYPES), templateSchema)]);
 
@@ -159,8 +159,8 @@ export const emailHandler = defineHandlerType({
       },
       async deliverAlert(notice, ctx): Promise<HandlerResult> {
         // The resolution replies to the alert's mail, so a mail client shows the episode as one thread.
-        const opening = `<${alertKey(notice.alert)}@${fromDomain}>`;
-        const threading = notice.action === 'resolve' ? { messageId: `<${alertKey(notice.alert)}-resolved@${fromDomain}>`, inReplyTo: opening, references: opening } : { messageId: opening };
+        const opening = `<${notice.key}@${fromDomain}>`;
+        const threading = notice.action === 'resolve' ? { messageId: `<${notice.key}-resolved@${fromDomain}>`, inReplyTo: opening, references: opening } : { messageId: opening };
         try {
           const info = await transport.sendMail({
             from: options.fromName ? { name: oneLine(options.fromName, 100), address: options.from } : options.from,

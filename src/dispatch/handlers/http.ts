@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { defineHandlerType } from '../handler.js';
 import { asResult, send } from '../outbound.js';
-import { alertJson } from '../../alerts/notice.js';
+import { alertMessage } from '../../alerts/notice.js';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -25,32 +25,29 @@ export function standardWebhookSignature(secret: string, id: string, timestamp: 
   return `v1,${mac}`;
 }
 
+/** The configured headers, JSON, and the Standard Webhooks signature of `body` when a secret is set. */
+function headersFor(options: z.infer<typeof httpOptions>, deliveryId: string, body: Buffer): Record<string, string> {
+  const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json' };
+  if (options.signingSecret) {
+    const timestamp = Math.floor(Date.now() / 1000);
+    headers['webhook-id'] = deliveryId;
+    headers['webhook-timestamp'] = String(timestamp);
+    headers['webhook-signature'] = standardWebhookSignature(options.signingSecret, deliveryId, timestamp, body);
+  }
+  return headers;
+}
+
 export const httpHandler = defineHandlerType({
   options: httpOptions,
   create: (options) => ({
     async deliver(event, ctx) {
-      const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json' };
-      if (options.signingSecret) {
-        const timestamp = Math.floor(Date.now() / 1000);
-        headers['webhook-id'] = ctx.deliveryId;
-        headers['webhook-timestamp'] = String(timestamp);
-        headers['webhook-signature'] = standardWebhookSignature(options.signingSecret, ctx.deliveryId, timestamp, event.raw);
-      }
-      headers['x-chatlio-event-type'] = event.type;
-      headers['x-chatlio-event-id'] = event.id;
+      const headers = { ...headersFor(options, ctx.deliveryId, event.raw), 'x-chatlio-event-type': event.type, 'x-chatlio-event-id': event.id };
       return asResult(await send(options.url, { headers, body: event.raw, signal: ctx.signal }));
     },
     async deliverAlert(notice, ctx) {
       // The alert as JSON, signed like an event; the header tells a receiver it is not a Chatlio event.
-      const body = Buffer.from(JSON.stringify(alertJson(notice)));
-      const headers: Record<string, string> = { ...options.headers, 'content-type': 'application/json' };
-      if (options.signingSecret) {
-        const timestamp = Math.floor(Date.now() / 1000);
-        headers['webhook-id'] = ctx.deliveryId;
-        headers['webhook-timestamp'] = String(timestamp);
-        headers['webhook-signature'] = standardWebhookSignature(options.signingSecret, ctx.deliveryId, timestamp, body);
-      }
-      headers['x-chatlio-relay-alert'] = notice.action;
+      const body = Buffer.from(JSON.stringify(alertMessage(notice)));
+      const headers = { ...headersFor(options, ctx.deliveryId, body), 'x-chatlio-relay-alert': notice.action };
       return asResult(await send(options.url, { headers, body, signal: ctx.signal }));
     },
   }),

@@ -5,7 +5,7 @@ import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { asResult, send } from '../outbound.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { httpUrl } from './glance.js';
-import { alertFacts, alertKey } from '../../alerts/notice.js';
+import { alertFacts } from '../../alerts/notice.js';
 
 export const pagerdutyOptions = z.strictObject({
   /** The Integration Key of an Events API v2 integration on the service to page. */
@@ -77,7 +77,7 @@ export const pagerdutyHandler = defineHandlerType({
       },
       async deliverAlert(notice, ctx): Promise<HandlerResult> {
         // One incident per alert episode: the trigger opens it, the resolution closes the same dedup key.
-        const dedupKey = alertKey(notice.alert).slice(0, DEDUP_KEY_MAX);
+        const dedupKey = notice.key.slice(0, DEDUP_KEY_MAX);
         const { alert } = notice;
         const body: Record<string, unknown> = { routing_key: options.routingKey, event_action: notice.action, dedup_key: dedupKey };
         if (notice.action === 'trigger') {

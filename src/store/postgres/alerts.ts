@@ -63,6 +63,12 @@ export async function listAlerts(pool: pg.Pool, page: { before?: number; limit: 
   return rows.map(toAlert);
 }
 
+/** Their notifications (deliveries.alert_id) and those deliveries' attempts go by ON DELETE CASCADE. */
+export async function deleteAlertsResolvedBefore(pool: pg.Pool, cutoff: number): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM alerts WHERE resolved_at < $1', [cutoff]);
+  return rowCount ?? 0;
+}
+
 export async function handlerHealth(pool: pg.Pool, handler: string): Promise<HandlerHealth | undefined> {
   const { rows } = await pool.query<{ handler: string; consecutive_failures: number; last_error: string | null; last_status_code: number | null; updated_at: number }>(
     'SELECT handler, consecutive_failures, last_error, last_status_code, updated_at FROM handler_health WHERE handler = $1',

@@ -203,11 +203,17 @@ export class PostgresStorage implements Storage {
   getAlert(id: number) {
     return alerts.getAlert(this.pool, id);
   }
+  alertKey(id: number) {
+    return this.ids.alertKey(id);
+  }
   openAlerts() {
     return alerts.openAlerts(this.pool);
   }
   listAlerts(page: { before?: number; limit: number }) {
     return alerts.listAlerts(this.pool, page);
+  }
+  deleteAlertsResolvedBefore(cutoff: number) {
+    return alerts.deleteAlertsResolvedBefore(this.pool, cutoff);
   }
   handlerHealth(handler: string) {
     return alerts.handlerHealth(this.pool, handler);

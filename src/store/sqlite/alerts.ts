@@ -22,6 +22,8 @@ export function alertStore(db: Db) {
     UPDATE deliveries SET status = 'cancelled', due_at = NULL, updated_at = @now
     WHERE alert_id = @id AND alert_action = 'trigger' AND status IN ('pending', 'failed') RETURNING handler, attempts`);
   const byId = db.prepare<[number], RawAlert>(`SELECT ${COLUMNS} FROM alerts WHERE id = ?`);
+  // Their notifications (deliveries.alert_id) and those deliveries' attempts go by ON DELETE CASCADE.
+  const expire = db.prepare<[number]>('DELETE FROM alerts WHERE resolved_at < ?');
   const open = db.prepare<[], RawAlert>(`SELECT ${COLUMNS} FROM alerts WHERE resolved_at IS NULL ORDER BY id`);
   const page = db.prepare<[number, number], RawAlert>(`SELECT ${COLUMNS} FROM alerts WHERE id < ? ORDER BY id DESC LIMIT ?`);
   const health = db.prepare<[string], { handler: string; consecutive_failures: number; last_error: string | null; last_status_code: number | null; updated_at: number }>(
@@ -56,6 +58,8 @@ export function alertStore(db: Db) {
       return row ? toAlert(row) : undefined;
     },
     openAlerts: () => open.all().map(toAlert),
+    /** Call inside an IMMEDIATE transaction. */
+    deleteResolvedBefore: (cutoff: number) => expire.run(cutoff).changes,
     list: (before: number | undefined, limit: number) => page.all(before ?? Number.MAX_SAFE_INTEGER, limit).map(toAlert),
     health(handler: string): HandlerHealth | undefined {
       const row = health.get(handler);

@@ -297,11 +297,15 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
     async getAlert(id) {
       return alerts.get(id);
     },
+    alertKey: ids.alertKey,
     async openAlerts() {
       return alerts.openAlerts();
     },
     async listAlerts(page) {
       return alerts.list(page.before, page.limit);
+    },
+    async deleteAlertsResolvedBefore(cutoff) {
+      return immediate(() => alerts.deleteResolvedBefore(cutoff));
     },
     async handlerHealth(handler) {
       return alerts.health(handler);
