@@ -8,6 +8,7 @@ import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import { defineHandlerType, type DispatchEvent, type HandlerResult } from '../handler.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { GLANCE_TITLE } from './glance.js';
+import { cutText } from '../../text.js';
 import { alertKey, alertText, alertTitle } from '../../alerts/notice.js';
 
 const template = z.union([templateSchema, z.partialRecord(z.enum(EVENT_TYPES), templateSchema)]);
@@ -92,7 +93,7 @@ export function visitorReplyTo(event: DispatchEvent): string | undefined {
 /** Header text from visitor data: one line (nodemailer encodes the rest), cut to a readable length. */
 const oneLine = (text: string, max: number) => {
   const line = text.replace(/[\r\n\u2028\u2029\t]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return cutText(line, max);
 };
 
 type SmtpError = Error & { code?: string; responseCode?: number; response?: string };
@@ -101,7 +102,7 @@ type SmtpError = Error & { code?: string; responseCode?: number; response?: stri
 export function smtpFailure(error: unknown): HandlerResult {
   const smtp = error as SmtpError;
   const reply = smtp.response && !smtp.message.includes(smtp.response) ? `${smtp.message} (${smtp.response})` : smtp.message;
-  const detail = `${smtp.code ?? 'SMTP error'}${smtp.responseCode ? ` ${smtp.responseCode}` : ''}: ${reply}`.slice(0, 500);
+  const detail = cutText(`${smtp.code ?? 'SMTP error'}${smtp.responseCode ? ` ${smtp.responseCode}` : ''}: ${reply}`, 500);
   return { ok: false, error: detail, ...(smtp.responseCode !== undefined && smtp.responseCode >= 500 ? { permanent: true } : {}) };
 }
 
