@@ -38,6 +38,7 @@ const BACKEND_INDEPENDENT: Record<string, string> = {
   'test/text.test.ts': 'pure function',
   'test/config.test.ts': 'reads an environment object',
   'test/dispatch/rules.test.ts': 'pure function',
+  'test/dispatch/visitor-email.test.ts': 'pure function',
   'test/dispatch/env-defaults.test.ts': 'reads the handlers configuration',
   'test/dispatch/docs-examples.test.ts': 'reads the docs',
   'test/cli/help.test.ts': 'prints help',
