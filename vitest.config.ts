@@ -18,6 +18,7 @@ const SQLITE_ONLY: Record<string, string> = {
   'test/e2e/damaged-start.test.ts': "start-up checks of the SQLite file's identity and health beside DATA_DIR",
   'test/damaged-database.test.ts': 'damages pages of the SQLite file',
   'test/readiness-disk-full.test.ts': 'fills the disk under the SQLite file (max_page_count, a small tmpfs)',
+  'test/e2e/disk-full.test.ts': 'fills a small tmpfs and ext4 under the SQLite file (PostgreSQL keeps its data elsewhere)',
 };
 
 /** About PostgreSQL itself: several storages (replicas) on one database. */
@@ -37,6 +38,7 @@ const BACKEND_INDEPENDENT: Record<string, string> = {
   'test/text.test.ts': 'pure function',
   'test/config.test.ts': 'reads an environment object',
   'test/dispatch/rules.test.ts': 'pure function',
+  'test/dispatch/visitor-email.test.ts': 'pure function',
   'test/dispatch/env-defaults.test.ts': 'reads the handlers configuration',
   'test/dispatch/docs-examples.test.ts': 'reads the docs',
   'test/cli/help.test.ts': 'prints help',

@@ -4,7 +4,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { apiHeaders, createTestApp, postWebhook, readFixture, type TestApp } from './helpers/app.js';
+import { API_TOKEN, apiHeaders, createTestApp, postWebhook, readFixture, type TestApp } from './helpers/app.js';
+import { oneLineError, runCli } from './helpers/cli.js';
 import { sqliteOf } from './helpers/storage.js';
 
 let t: TestApp | undefined;
@@ -80,5 +81,11 @@ describe('defect 13: a damaged database is a storage failure', () => {
     expect(outcome.status).toBe(200);
     expect(outcome.bytes).toBeGreaterThan(0);
     expect(outcome.ended).toBe('aborted');
+
+    // Our own client too: `chatlio-relay export` fails with one line instead of exiting 0 on a cut-short file.
+    const cli = await runCli(['export', '--url', address], { API_TOKEN });
+    expect(cli.stdout.length).toBeGreaterThan(0);
+    expect(cli.code).not.toBe(0);
+    expect(oneLineError(cli)).toMatch(/^chatlio-relay export: the export ended before it was complete \(.+\): the output is incomplete/);
   });
 });

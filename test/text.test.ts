@@ -4,7 +4,7 @@ import { cutSms, cutText, smsSegments } from '../src/text.js';
 /** Every UTF-16 surrogate in `text` is part of a pair: nothing a UTF-8 encoder would turn into U+FFFD. */
 const wellFormed = (text: string) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 
-describe('cutText', () => {
+describe('defect 1: cutText', () => {
   it('leaves text within the limit alone', () => {
     expect(cutText('hello', 5)).toBe('hello');
   });
@@ -38,7 +38,7 @@ describe('cutText', () => {
   });
 });
 
-describe('smsSegments', () => {
+describe('defect 1: smsSegments', () => {
   it('counts GSM-7 text in septets: 160 in one SMS, 153 per part beyond', () => {
     expect(smsSegments('')).toEqual({ encoding: 'GSM-7', units: 0, segments: 0 });
     expect(smsSegments('a'.repeat(160))).toEqual({ encoding: 'GSM-7', units: 160, segments: 1 });
@@ -66,7 +66,7 @@ describe('smsSegments', () => {
   });
 });
 
-describe('cutSms', () => {
+describe('defect 1: cutSms', () => {
   it('keeps GSM-7 text GSM-7 by ending the cut with "..."', () => {
     const cut = cutSms('word '.repeat(100), 1);
     expect(cut).toBe(`${'word '.repeat(31)}wo...`);

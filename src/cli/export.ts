@@ -40,6 +40,12 @@ The API token comes from API_TOKEN or DATA_DIR/api-token.
     const base = serverUrl(config, parsed.values.url);
     const response = await request(`${base}/api/events/export?${query}`, { headers: { authorization: `Bearer ${apiToken(config)}` } }, base);
     if (!response.ok) throw new CliError(await failureLine(response));
-    if (response.body) await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), process.stdout);
+    if (!response.body) return;
+    try {
+      await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), process.stdout);
+    } catch (error) {
+      // The server aborts an export it cannot finish (e.g. a damaged database): what reached stdout is cut short.
+      throw new CliError(`the export ended before it was complete (${(error as Error).message}): the output is incomplete; the server's log says why`);
+    }
   },
 };

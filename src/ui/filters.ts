@@ -3,6 +3,7 @@ import { EVENT_TYPES, isEventType, type EventType } from '../chatlio/index.js';
 import { normaliseTag } from '../chatlio/searchable.js';
 import { parseSearchQuery, SearchQueryError } from '../store/search-terms.js';
 import { DELIVERY_STATUSES, type DeliveryStatus, type EventFilter } from '../store/storage.js';
+import { cutText } from '../text.js';
 
 export type Query = Record<string, string | string[] | undefined>;
 
@@ -28,6 +29,11 @@ export function param(query: Query, name: string): string {
   return (Array.isArray(value) ? value[0] : value)?.trim() ?? '';
 }
 
+/** A parameter kept to at most `max` characters, cut on a whole character (never half an emoji). */
+export function paramUpTo(query: Query, name: string, max: number): string {
+  return cutText(param(query, name), max, '');
+}
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A yyyy-mm-dd from a date input, as Unix ms at midnight UTC; undefined when empty or not a real date. */
@@ -47,13 +53,13 @@ export function readFilters(query: Query): { form: FilterForm; filter: EventFilt
   const form: FilterForm = {
     type: isEventType(type) ? type : '',
     rating: rating === 'up' || rating === 'down' ? rating : '',
-    tag: param(query, 'tag').slice(0, 200),
-    q: param(query, 'q').slice(0, 500),
-    visitor: param(query, 'visitor').slice(0, 320),
+    tag: paramUpTo(query, 'tag', 200),
+    q: paramUpTo(query, 'q', 500),
+    visitor: paramUpTo(query, 'visitor', 320),
     from: param(query, 'from'),
     to: param(query, 'to'),
     deliveryStatus: isDeliveryStatus(deliveryStatus) ? deliveryStatus : '',
-    handler: param(query, 'handler').slice(0, 200),
+    handler: paramUpTo(query, 'handler', 200),
   };
   if (type !== '' && form.type === '') errors.push(`type must be one of ${EVENT_TYPES.join(', ')}`);
   if (rating !== '' && form.rating === '') errors.push('rating must be up or down');

@@ -9,7 +9,7 @@ import { parseJson } from '../json.js';
 import { eventJsonParts, toEventJsonText } from '../api/event-json.js';
 import { csvField, CSV_COLUMNS } from '../api/export.js';
 import { sanitisedDocument } from './html-body.js';
-import { DAY_MS, param, parseDay, readFilters, type Query } from './filters.js';
+import { DAY_MS, param, paramUpTo, parseDay, readFilters, type Query } from './filters.js';
 import { noticeFrom } from './notices.js';
 import { payloadOf, viewEvent } from './payload.js';
 import { summariseDeliveries } from './deliveries-summary.js';
@@ -373,7 +373,7 @@ export const pageRoutes = {
 
     app.get('/visitors/erase', { schema: { hide: true } }, async (request, reply) => {
       const query = queryOf(request);
-      const key = param(query, 'key').slice(0, 320);
+      const key = paramUpTo(query, 'key', 320);
       const events = key ? (await storage.listEvents({ visitor: key }, { limit: 1000 })).rows.length : undefined;
       return sendPage(reply, ErasePage({ csrfToken: request.uiSession!.csrfToken, key, events, notice: noticeFrom(query) }));
     });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { freePort } from '../helpers/server.js';
+import { smtpFailure } from '../../src/dispatch/handlers/email.js';
 import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpMode, type SmtpSink } from '../helpers/smtp.js';
 import { createServer, type Socket } from 'node:net';
 
@@ -199,5 +200,26 @@ describe('email handler', () => {
     const [delivery] = await app.settled(await app.post('transcript', payload('transcript')));
     expect(delivery).toMatchObject({ status: 'dead', attempts: 3 });
     expect(sockets.length).toBe(3);
+  });
+});
+
+describe('defect 1 in email: long header text and SMTP errors are cut on whole characters', () => {
+  // One of each parity, so a cut after any number of UTF-16 units lands inside an emoji of one of them.
+  const EMOJI_TEXTS = [['😀'.repeat(700)], [`a${'😀'.repeat(700)}`]];
+
+  it.each(EMOJI_TEXTS)('never sends a subject ending in half an emoji (U+FFFD once encoded)', async (subject) => {
+    const server = await smtp();
+    const app = await relay(trusted(server, { subject: '{{subject}}' }));
+    await app.settled(await app.post('offline-message', payload('offline-message', { subject }, 'with-subject')));
+    const sent = String(server.mails[0]!.parsed.subject);
+    expect(sent).not.toContain('\uFFFD');
+    expect(sent).toMatch(/😀…$/);
+  });
+
+  it.each(EMOJI_TEXTS)("keeps an SMTP server's long reply in the attempt's error on whole characters", (reply) => {
+    const error = Object.assign(new Error('Message failed'), { code: 'EMESSAGE', responseCode: 550, response: reply });
+    const result = smtpFailure(error);
+    expect(result.error).not.toMatch(/\p{Cs}/u);
+    expect(result.error).toMatch(/😀…$/);
   });
 });

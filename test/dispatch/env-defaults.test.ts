@@ -4,7 +4,7 @@ import { DispatchConfigError, parseDispatchConfig } from '../../src/dispatch/con
 const forward = (url: string) => ({ handlers: [{ name: 'forward', type: 'http', events: '*', options: { url } }] });
 const urlOf = (url: string, env: NodeJS.ProcessEnv) => (parseDispatchConfig(forward(url), 'config.yaml', env).handlers[0]!.options as { url: string }).url;
 
-describe('${VAR:-default} in the config file', () => {
+describe('defect 9: ${VAR:-default} in the config file', () => {
   it('uses the default when the variable is unset or empty, and the variable when it is set', () => {
     expect(urlOf('${FORWARD_URL:-https://hooks.acme.test/chatlio}', {})).toBe('https://hooks.acme.test/chatlio');
     expect(urlOf('${FORWARD_URL:-https://hooks.acme.test/chatlio}', { FORWARD_URL: '' })).toBe('https://hooks.acme.test/chatlio');

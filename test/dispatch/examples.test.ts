@@ -77,7 +77,7 @@ function targets(handler: HandlerEntry): Array<[string, unknown]> {
   return handler.delay === undefined ? picked : [...picked, ['delay', handler.delay]];
 }
 
-describe('example recipes can be tried without editing', () => {
+describe('defect 9: example recipes can be tried without editing', () => {
   const files = readdirSync(join(import.meta.dirname, '..', '..', 'examples')).filter((file) => file.endsWith('.yaml'));
 
   it.each(files)('%s takes every URL, target and delay from ${VAR}, with the real service as the default', (file) => {

@@ -137,7 +137,7 @@ describe('zendesk handler', () => {
     });
   });
 
-  it("never makes Chatlio's no-reply address the requester: visitor email, else the fallback, else the visitor by name only", async () => {
+  it("defect 2: never makes Chatlio's no-reply address the requester: visitor email, else the fallback, else the visitor by name only", async () => {
     const remote = await sink(() => ({ status: 201, body: '{"ticket":{"id":1}}' }));
     const { fallbackRequesterEmail: _fallback, ...withoutFallback } = options(remote.url);
     const app = await relay([
@@ -157,7 +157,7 @@ describe('zendesk handler', () => {
     expect(await requesterOf(['fallback'], { visitorEmail: 'vic@example.test' })).toEqual({ email: 'vic@example.test', name: 'costa-mesa-california-us-133' });
   });
 
-  it('cuts a long subject on a whole emoji, never leaving U+FFFD', async () => {
+  it('defect 1: cuts a long subject on a whole emoji, never leaving U+FFFD', async () => {
     const remote = await sink(() => ({ status: 201, body: '{"ticket":{"id":1}}' }));
     const app = await relay([{ name: 'zendesk', type: 'zendesk', events: ['offline-message'], options: options(remote.url) }]);
     await app.settled(await app.post('offline-message', payload('offline-message', { subject: `${'x'.repeat(249)}😀 and the rest` })));
@@ -219,7 +219,7 @@ describe('twilio handler', () => {
     ]);
   const bodies = (remote: Sink) => remote.requests.map((request) => new URLSearchParams(request.body.toString()).get('Body')!);
 
-  it('cuts a long SMS on a whole emoji, never leaving U+FFFD', async () => {
+  it('defect 1: cuts a long SMS on a whole emoji, never leaving U+FFFD', async () => {
     const remote = await sink(() => ({ status: 201, body: '{"sid":"SM1"}' }));
     const app = await smsTo(remote, { maxLength: 40 });
     // The emoji with its skin tone is 4 UTF-16 units at 36–39: the old slice(0, 39) kept half of it.
@@ -229,7 +229,7 @@ describe('twilio handler', () => {
     expect(remote.requests[0]!.body.toString()).not.toContain('%EF%BF%BD');
   });
 
-  it('keeps every SMS within maxSegments, counting GSM-7 and UCS-2 the way Twilio does', async () => {
+  it('defect 1: keeps every SMS within maxSegments, counting GSM-7 and UCS-2 the way Twilio does', async () => {
     const remote = await sink(() => ({ status: 201, body: '{"sid":"SM1"}' }));
     const app = await smsTo(remote, { maxSegments: 2 });
     await app.settled(await app.post('unanswered', payload('unanswered', { message: 'x'.repeat(400) })));
@@ -274,7 +274,7 @@ describe('command handler', () => {
     expect((await app.ctx.storage.attempts(delivery!.seq))[0]!.response).toBe('siren on\n');
   });
 
-  it('keeps a command\'s output on whole characters, never leaving U+FFFD, however it is cut or chunked', async () => {
+  it('defect 1: keeps a command\'s output on whole characters, never leaving U+FFFD, however it is cut or chunked', async () => {
     const { file } = script(`
       const euro = Buffer.from('€');
       process.stdout.write(euro.subarray(0, 1));

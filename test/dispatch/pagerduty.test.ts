@@ -79,3 +79,17 @@ describe('pagerduty handler', () => {
     expect(bodies(remote).map((body) => body.event_action)).toEqual(['trigger']);
   });
 });
+
+describe('defect 1 in PagerDuty: a long summary is cut on whole characters', () => {
+  // One of each parity, so a cut after any number of UTF-16 units lands inside an emoji of one of them.
+  it.each([['😀'.repeat(700)], [`a${'😀'.repeat(700)}`]])('never ends the summary in half an emoji, and keeps it within 1,024 characters', async (message) => {
+    const remote = await pagerduty();
+    const app = await relay([{ name: 'page', type: 'pagerduty', events: ['unanswered'], options: { routingKey: ROUTING_KEY, baseUrl: remote.url, summary: '{{message}}' } }]);
+    const [delivery] = await app.settled(await app.post('unanswered', payload('unanswered', { message })));
+    expect(delivery).toMatchObject({ status: 'succeeded' });
+    const summary = (bodies(remote)[0]!.payload as { summary: string }).summary;
+    expect(summary).not.toMatch(/\p{Cs}/u);
+    expect(summary).toMatch(/😀…$/);
+    expect(summary.length).toBeLessThanOrEqual(1024);
+  });
+});

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { discordAnswer, teamsAnswer } from '../helpers/chat-apps.js';
+import { teamsOutcome } from '../../src/dispatch/handlers/teams.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -119,5 +120,42 @@ describe('discord handler', () => {
     const [delivery] = await app.settled(await app.post('feedback', payload('feedback', {}, 'rating-fields')));
     expect(delivery).toMatchObject({ status: 'succeeded', attempts: 2 });
     expect((json(remote, 1).embeds as Array<{ description: string }>)[0]!.description).toBe('> Took too long to get an answer.');
+  });
+});
+
+/** Every string anywhere in a JSON value. */
+const stringsIn = (value: unknown): string[] =>
+  typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).flatMap(stringsIn) : [];
+/** Half of a surrogate pair: what a cut on UTF-16 units leaves of an emoji (sent as U+FFFD). */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** Long texts of emoji, one of each parity, so a cut after any number of UTF-16 units lands inside one of them. */
+const EMOJI_TEXTS = ['😀'.repeat(700), `a${'😀'.repeat(700)}`];
+
+describe('defect 1 in chat cards: a long text is cut on whole characters', () => {
+  it.each(EMOJI_TEXTS.map((text, parity) => [parity, text]))('discord: title, fields and lines never end in half an emoji (parity %i)', async (_parity, text) => {
+    const remote = await sink(discordAnswer);
+    const app = await relay([{ name: 'discord', type: 'discord', events: '*', options: { webhookUrl: remote.url, title: '{{message}}' } }]);
+    const [delivery] = await app.settled(await app.post('unanswered', payload('unanswered', { message: text, visitor: { name: text } })));
+    expect(delivery).toMatchObject({ status: 'succeeded' });
+    const strings = stringsIn(json(remote));
+    expect(strings.filter((value) => LONE_SURROGATE.test(value))).toEqual([]);
+    expect(strings.filter((value) => value.endsWith('😀…'))).not.toEqual([]);
+  });
+
+  it.each(EMOJI_TEXTS.map((text, parity) => [parity, text]))('teams: title and lines never end in half an emoji (parity %i)', async (_parity, text) => {
+    const remote = await sink(teamsAnswer);
+    const app = await relay([{ name: 'teams', type: 'teams', events: '*', options: { webhookUrl: remote.url, title: '{{message}}' } }]);
+    const [delivery] = await app.settled(await app.post('unanswered', payload('unanswered', { message: text })));
+    expect(delivery).toMatchObject({ status: 'succeeded' });
+    const strings = stringsIn(json(remote));
+    expect(strings.filter((value) => LONE_SURROGATE.test(value))).toEqual([]);
+    expect(strings.filter((value) => value.endsWith('😀…'))).not.toEqual([]);
+  });
+
+  it.each(EMOJI_TEXTS.map((text, parity) => [parity, text]))("teams: the error kept from a refusal in a 200 answer is cut on a whole emoji (parity %i)", (_parity, text) => {
+    const outcome = teamsOutcome({ ok: true, statusCode: 200, body: `Webhook message delivery failed with error: ${text}` });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error).not.toMatch(LONE_SURROGATE);
+    expect(outcome.error).toMatch(/😀…$/);
   });
 });

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request, Agent } from 'node:http';
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_TOKEN, WEBHOOK_TOKEN, tempDir } from '../helpers/app.js';
-import { startServer, stopServer, type ServerProcess } from '../helpers/server.js';
+import { startServer, stopServer, waitFor, type ServerProcess } from '../helpers/server.js';
 import { DB_FILE } from '../../src/store/sqlite/db.js';
 
 let server: ServerProcess | undefined;
@@ -71,4 +72,89 @@ describe('crash safety', () => {
     const response = await fetch(`${server.url}/api/events/${last.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
     expect(response.status).toBe(200);
   });
+
+  it('keeps every acknowledged event through ten kill -9 cycles under load, one of them during a large WAL checkpoint, and the file passes integrity_check (keeps holding from issue 12)', async () => {
+    const dataDir = tempDir('chatlio-relay-crash-cycles-');
+    const databasePath = join(dataDir, DB_FILE);
+    const acknowledged: Array<{ id: string; conversation: string }> = [];
+    let sent = 0;
+
+    /** Starts the server on the same DATA_DIR, keeps 20 senders posting, and kills it with SIGKILL once `killWhen` says so. */
+    const cycle = async (cycleIndex: number, textBytes: number, killWhen: () => Promise<void>) => {
+      server = await startServer({ DATA_DIR: dataDir });
+      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+      let killed = false;
+      const sender = async (worker: number) => {
+        while (!killed) {
+          const conversation = `cycle-${cycleIndex}-${worker}-${sent++}`;
+          const id = await post(server!.url, agent, JSON.stringify({ conversationUUID: conversation, messages: [{ text: 'x'.repeat(textBytes) }] }));
+          if (id) acknowledged.push({ id, conversation });
+          else if (killed) return;
+        }
+      };
+      const senders = Array.from({ length: 20 }, (_, worker) => sender(worker));
+      try {
+        await killWhen();
+      } finally {
+        server.child.kill('SIGKILL');
+        killed = true;
+        await server.exited;
+        await Promise.all(senders);
+        agent.destroy();
+      }
+    };
+    /** Resolves once `count` more events than now were acknowledged (or fails after 15 s). */
+    const acknowledgedMore = (count: number) => {
+      const target = acknowledged.length + count;
+      return waitFor(() => (acknowledged.length >= target ? true : undefined), 15_000, `${count} acknowledged events`).then(() => undefined);
+    };
+
+    for (let index = 0; index < 10; index++) {
+      if (index !== 5) {
+        await cycle(index, 200, () => acknowledgedMore(50));
+        continue;
+      }
+      // A large WAL (64 MB here; the trial's was 400 MB): a reader's open snapshot keeps every checkpoint from copying
+      // the log back, so it grows under 200 KB posts. Once the reader lets go, the next commit checkpoints it all into
+      // the database file, which grows; the kill comes as soon as it does, in the middle of that copy.
+      const reader = new Database(databasePath);
+      let checkpointFrom = 0;
+      await cycle(index, 200_000, async () => {
+        reader.exec('BEGIN');
+        reader.prepare('SELECT count(*) FROM events').get();
+        await waitFor(() => (statSync(`${databasePath}-wal`).size > 64 * 1024 * 1024 ? true : undefined), 60_000, 'a 64 MB WAL');
+        checkpointFrom = statSync(databasePath).size;
+        reader.exec('COMMIT');
+        reader.close();
+        const deadline = Date.now() + 15_000;
+        while (statSync(databasePath).size <= checkpointFrom) {
+          if (Date.now() > deadline) throw new Error('the WAL was never checkpointed');
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      });
+      // The kill cut the checkpoint short: the file held fewer pages than the database has (the rest still in the WAL).
+      // A read-only connection never checkpoints, so the restarted server is still the one to recover it.
+      const sizeAtKill = statSync(databasePath).size;
+      const peek = new Database(databasePath, { readonly: true });
+      const databaseBytes = (peek.pragma('page_count', { simple: true }) as number) * (peek.pragma('page_size', { simple: true }) as number);
+      peek.close();
+      expect(sizeAtKill).toBeGreaterThan(checkpointFrom);
+      expect(sizeAtKill).toBeLessThan(databaseBytes);
+    }
+    expect(acknowledged.length).toBeGreaterThanOrEqual(500);
+
+    // Recovery as the restarted server does it (a writable connection replays the WAL), then the whole file checked.
+    const db = new Database(databasePath);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const byConversation = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_uuid = ?');
+    const missing = acknowledged.filter(({ conversation }) => (byConversation.get(conversation) as { n: number }).n !== 1);
+    db.close();
+    expect(missing).toEqual([]);
+
+    // The start-up checks accept a database recovered from kill -9, and the server serves what it acknowledged.
+    server = await startServer({ DATA_DIR: dataDir });
+    const last = acknowledged.at(-1)!;
+    const response = await fetch(`${server.url}/api/events/${last.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    expect(response.status).toBe(200);
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 // Issue 12 defect 4: the data files hold visitors' personal data but were world-readable (database 644, folder 755).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, WEBHOOK_TOKEN, readFixture } from '../helpers/app.js';
@@ -38,6 +38,16 @@ describe('defect 4: data files are owner-only whatever the umask', () => {
     expect(files).toEqual(expect.arrayContaining(['chatlio-relay.sqlite', 'chatlio-relay.sqlite-wal', 'chatlio-relay.sqlite-shm']));
     for (const file of files) expect([file, modeOf(join(dataDir, file))]).toEqual([file, '600']);
     expect(modeOf(backup)).toBe('600');
+  });
+
+  it('makes a database an older version left 0644 owner-only at the next start', async () => {
+    const dataDir = join(tempDir(), 'data');
+    server = await startServer({ DATA_DIR: dataDir });
+    await stopServer(server);
+    const database = join(dataDir, 'chatlio-relay.sqlite');
+    chmodSync(database, 0o644);
+    server = await startServer({ DATA_DIR: dataDir });
+    expect(modeOf(database)).toBe('600');
   });
 
   it('keeps generated token files 0600 under umask 000', () => {

@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { countEvents, createTestApp, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
+import { apiHeaders, countEvents, createTestApp, postWebhook, readFixture, type TestApp } from '../helpers/app.js';
+import { loadConfig } from '../../src/config.js';
 import { sqliteOf } from '../helpers/storage.js';
 
 let t: TestApp | undefined;
+/** BODY_LIMIT when it is not set, as a fresh install runs. */
+const DEFAULT_BODY_LIMIT = loadConfig({}).bodyLimit;
 afterEach(async () => {
   await t?.close();
   t = undefined;
@@ -26,6 +29,28 @@ describe('limits and storage failures', () => {
     expect(response.statusCode).toBe(413);
     expect(response.json()).toMatchObject({ status: 413 });
     expect(await countEvents(t.ctx.storage)).toBe(0);
+  });
+
+  it('stores a body of exactly the default BODY_LIMIT byte for byte, and answers 413 to one byte more (keeps holding from issue 12)', async () => {
+    t = await createTestApp();
+    const limit = DEFAULT_BODY_LIMIT;
+    /** A valid transcript of exactly `size` bytes: its one message's text fills what the rest leaves. */
+    const transcriptOf = (size: number) => {
+      const base = JSON.parse(readFixture('valid/transcript/documented.json').toString()) as { messages: Array<Record<string, unknown>> };
+      const shell = (text: string) => Buffer.from(JSON.stringify({ ...base, conversationUUID: `at-limit-${size}`, messages: [{ ...base.messages[0], text }] }));
+      return shell('x'.repeat(size - shell('').length));
+    };
+    const atLimit = transcriptOf(limit);
+    expect(atLimit.length).toBe(limit);
+    const stored = await postWebhook(t.app, 'transcript', atLimit);
+    expect(stored.statusCode, stored.body).toBe(200);
+    const raw = await t.app.inject({ url: `/api/events/${stored.json<{ id: string }>().id}/raw`, headers: apiHeaders });
+    expect(raw.rawPayload.equals(atLimit)).toBe(true);
+
+    const over = await postWebhook(t.app, 'transcript', transcriptOf(limit + 1));
+    expect(over.statusCode).toBe(413);
+    expect(over.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await countEvents(t.ctx.storage)).toBe(1);
   });
 
   it('answers 503 when the disk is full, and serves again once there is room', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventType } from '../../src/chatlio/index.js';
-import type { EventRow } from '../../src/store/storage.js';
+import type { Attempt, Delivery, EventRow } from '../../src/store/storage.js';
 import { renderPage } from '../../src/ui/render.js';
 import { viewEvent, safeHref } from '../../src/ui/payload.js';
 import { InboxPage } from '../../src/ui/pages/inbox.js';
@@ -151,5 +151,27 @@ describe('the one place raw HTML may enter a page', () => {
       readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
     const offenders = files(root).filter((file) => /dangerouslySetInnerHTML|innerHTML|outerHTML|insertAdjacentHTML/.test(readFileSync(file, 'utf8')));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('defect 1 in the inbox: text is cut on whole characters', () => {
+  // One of each parity, so a cut after any number of UTF-16 units lands inside an emoji of one of them.
+  const EMOJI_TEXTS = [['😀'.repeat(700)], [`a${'😀'.repeat(700)}`]];
+  const row = eventRow('transcript', hostile);
+
+  it.each(EMOJI_TEXTS)("shows the start of an attempt's stored response without half an emoji", (response) => {
+    const delivery: Delivery = {
+      id: 'dlv_0000000001', seq: 1, eventId: row.id, eventSeq: row.seq, alertId: null, alertAction: null, handler: 'forward', status: 'failed',
+      attempts: 1, dueAt: null, createdAt: 0, updatedAt: 0, manual: false, lastError: null, lastStatusCode: 500, externalId: null, state: null, cancelledBy: null,
+    };
+    const attempt: Attempt = { attempt: 1, startedAt: 0, durationMs: 5, outcome: 'failed', statusCode: 500, error: 'HTTP 500', response };
+    const html = renderPage(EventPage({ csrfToken: 't', row, view: viewEvent(row), deliveries: [{ delivery, attempts: [attempt] }], otherHandlers: [] }));
+    expect(html).not.toMatch(/\p{Cs}/u);
+    expect(html).toMatch(/😀…<\/pre>/);
+  });
+
+  it.each(EMOJI_TEXTS)('keeps a long search or tag from the URL on a whole emoji', (text) => {
+    const { form } = readFilters({ q: text, tag: text, visitor: text, handler: text });
+    for (const value of [form.q, form.tag, form.visitor, form.handler]) expect(value).not.toMatch(/\p{Cs}/u);
   });
 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { EventType } from '../../chatlio/index.js';
 import { defineHandlerType } from '../handler.js';
 import { asResult, send } from '../outbound.js';
+import { cutText } from '../../text.js';
 import { glance, titleOption } from './glance.js';
 import { alertGlance } from '../../alerts/notice.js';
 
@@ -39,18 +40,16 @@ export function escapeDiscord(text: string): string {
     .replace(/@(everyone|here)/gi, '@\u200b$1');
 }
 
-const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
-
 export const discordHandler = defineHandlerType({
   options: discordOptions,
   create: (options) => ({
     async deliver(event, ctx) {
       const card = glance(event, options.title);
       const embed = {
-        title: cut(escapeDiscord(card.title), TITLE_MAX),
+        title: cutText(escapeDiscord(card.title), TITLE_MAX),
         ...(card.link ? { url: card.link.url } : {}),
         ...(card.lines.length > 0 ? { description: card.lines.map((line) => `> ${escapeDiscord(line)}`).join('\n') } : {}),
-        fields: card.facts.map((fact) => ({ name: fact.label, value: cut(escapeDiscord(fact.value), FIELD_VALUE_MAX), inline: true })),
+        fields: card.facts.map((fact) => ({ name: fact.label, value: cutText(escapeDiscord(fact.value), FIELD_VALUE_MAX), inline: true })),
         color: COLOUR[event.type],
         timestamp: event.receivedAt,
       };
@@ -65,9 +64,9 @@ export const discordHandler = defineHandlerType({
     async deliverAlert(notice, ctx) {
       const card = alertGlance(notice);
       const embed = {
-        title: cut(escapeDiscord(card.title), TITLE_MAX),
+        title: cutText(escapeDiscord(card.title), TITLE_MAX),
         ...(card.link ? { url: card.link.url } : {}),
-        fields: card.facts.map((fact) => ({ name: fact.label, value: cut(escapeDiscord(fact.value), FIELD_VALUE_MAX), inline: fact.label !== 'What to do' && fact.label !== 'Last error' })),
+        fields: card.facts.map((fact) => ({ name: fact.label, value: cutText(escapeDiscord(fact.value), FIELD_VALUE_MAX), inline: fact.label !== 'What to do' && fact.label !== 'Last error' })),
         color: notice.action === 'resolve' ? 0x16a34a : 0xdc2626,
         timestamp: new Date(notice.action === 'resolve' && notice.alert.resolvedAt !== null ? notice.alert.resolvedAt : notice.alert.openedAt).toISOString(),
       };

@@ -5,9 +5,11 @@ import nodemailer from 'nodemailer';
 import sanitizeHtml from 'sanitize-html';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
-import { defineHandlerType, type DispatchEvent, type HandlerResult } from '../handler.js';
+import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { GLANCE_TITLE } from './glance.js';
+import { cutText } from '../../text.js';
+import { visitorEmail } from '../visitor-email.js';
 import { alertText, alertTitle } from '../../alerts/notice.js';
 
 const template = z.union([templateSchema, z.partialRecord(z.enum(EVENT_TYPES), templateSchema)]);
@@ -72,27 +74,11 @@ const SAFE_HTML: sanitizeHtml.IOptions = {
 
 export const sanitizeTranscriptHtml = (html: string): string => sanitizeHtml(html, SAFE_HTML);
 
-// One address and nothing else: no spaces, line breaks, commas, quotes or angle brackets that could add a header or a recipient.
-const ADDRESS = /^[^\s@<>",;:()[\]\\]+@[^\s@<>",;:()[\]\\]+\.[^\s@<>",;:()[\]\\]+$/;
-// Chatlio fills replyToEmail with its own no-reply address when it has no visitor email: never reply there.
-const NOT_A_VISITOR = /(^no-?reply@|@chatlio\.com$)/i;
-
-/** The visitor's email when the event carries a usable one, for Reply-To. */
-export function visitorReplyTo(event: DispatchEvent): string | undefined {
-  const payload = event.payload;
-  const candidates =
-    event.type === 'transcript' ? [payload.visitorEmail, event.visitor.email, payload.replyToEmail] : [payload.email, event.visitor.email];
-  for (const candidate of candidates) {
-    const address = typeof candidate === 'string' ? candidate.trim() : '';
-    if (ADDRESS.test(address) && !NOT_A_VISITOR.test(address)) return address;
-  }
-  return undefined;
-}
 
 /** Header text from visitor data: one line (nodemailer encodes the rest), cut to a readable length. */
 const oneLine = (text: string, max: number) => {
   const line = text.replace(/[\r\n\u2028\u2029\t]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return cutText(line, max);
 };
 
 type SmtpError = Error & { code?: string; responseCode?: number; response?: string };
@@ -101,7 +87,7 @@ type SmtpError = Error & { code?: string; responseCode?: number; response?: stri
 export function smtpFailure(error: unknown): HandlerResult {
   const smtp = error as SmtpError;
   const reply = smtp.response && !smtp.message.includes(smtp.response) ? `${smtp.message} (${smtp.response})` : smtp.message;
-  const detail = `${smtp.code ?? 'SMTP error'}${smtp.responseCode ? ` ${smtp.responseCode}` : ''}: ${reply}`.slice(0, 500);
+  const detail = cutText(`${smtp.code ?? 'SMTP error'}${smtp.responseCode ? ` ${smtp.responseCode}` : ''}: ${reply}`, 500);
   return { ok: false, error: detail, ...(smtp.responseCode !== undefined && smtp.responseCode >= 500 ? { permanent: true } : {}) };
 }
 
@@ -133,7 +119,7 @@ export const emailHandler = defineHandlerType({
         const subjectTemplate = (typeof options.subject === 'string' ? options.subject : options.subject?.[event.type]) ?? SUBJECT[event.type];
         const textTemplate = (typeof options.text === 'string' ? options.text : options.text?.[event.type]) ?? EMAIL_TEXT[event.type];
         const htmlBody = event.type === 'transcript' && typeof event.payload.htmlBody === 'string' ? event.payload.htmlBody.trim() : '';
-        const replyTo = visitorReplyTo(event);
+        const replyTo = visitorEmail(event);
         try {
           const info = await transport.sendMail({
             from: options.fromName ? { name: oneLine(options.fromName, 100), address: options.from } : options.from,

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType } from '../../chatlio/index.js';
 import type { DispatchEvent } from '../handler.js';
+import { cutText } from '../../text.js';
 import { eventView, render, templateSchema } from '../template.js';
 
 /** A `title` option: one template for every type, or one per type; rendered as plain text, never as markup. */
@@ -27,8 +28,6 @@ export type Glance = {
 };
 
 const str = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
-const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
-
 /** An http(s) URL as a string, else undefined: only those become links. */
 export function httpUrl(value: unknown): string | undefined {
   const text = str(value);
@@ -63,11 +62,11 @@ export function glance(event: DispatchEvent, title: string | Partial<Record<Even
     { label: 'Agent', value: str(event.payload.agentName) },
   ].filter((fact) => fact.value !== '');
   const lines = saidLines(event, view.message);
-  const shown = lines.slice(0, GLANCE_MAX_LINES).map((line) => cut(line, GLANCE_MAX_LINE_CHARS));
+  const shown = lines.slice(0, GLANCE_MAX_LINES).map((line) => cutText(line, GLANCE_MAX_LINE_CHARS));
   if (lines.length > GLANCE_MAX_LINES) shown.push(`… ${lines.length - GLANCE_MAX_LINES} more`);
   const archiveUrl = httpUrl(event.payload.archiveUrl);
   return {
-    title: cut(render(template, view).replace(/\s+/g, ' ').trim(), 250),
+    title: cutText(render(template, view).replace(/\s+/g, ' ').trim(), 250),
     facts,
     lines: shown,
     ...(archiveUrl ? { link: { label: 'Open in Slack', url: archiveUrl } } : {}),

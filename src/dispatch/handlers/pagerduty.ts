@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../../chatlio/index.js';
 import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { asResult, send } from '../outbound.js';
+import { cutText } from '../../text.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema } from '../template.js';
 import { httpUrl } from './glance.js';
 import { alertFacts } from '../../alerts/notice.js';
@@ -28,10 +29,8 @@ const SUMMARY_MAX = 1024;
 
 /** One alert per conversation: every trigger, acknowledge and resolve about the same chat names the same key. */
 export function dedupKeyOf(conversationUUID: string): string {
-  return `chatlio-${conversationUUID}`.slice(0, DEDUP_KEY_MAX);
+  return cutText(`chatlio-${conversationUUID}`, DEDUP_KEY_MAX, '');
 }
-
-const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export const pagerdutyHandler = defineHandlerType({
   options: pagerdutyOptions,
@@ -52,7 +51,7 @@ export const pagerdutyHandler = defineHandlerType({
           const custom = typeof options.summary === 'string' ? options.summary : options.summary?.[event.type];
           const archiveUrl = httpUrl(event.payload.archiveUrl);
           body.payload = {
-            summary: cut(render(custom ?? DEFAULT_TEXT[event.type], view).replace(/\s+/g, ' ').trim() || `Chatlio ${event.type}`, SUMMARY_MAX),
+            summary: cutText(render(custom ?? DEFAULT_TEXT[event.type], view).replace(/\s+/g, ' ').trim() || `Chatlio ${event.type}`, SUMMARY_MAX),
             source: render(options.source, view).trim() || 'chatlio-relay',
             severity: options.severity,
             timestamp: event.receivedAt,
@@ -77,12 +76,12 @@ export const pagerdutyHandler = defineHandlerType({
       },
       async deliverAlert(notice, ctx): Promise<HandlerResult> {
         // One incident per alert episode: the trigger opens it, the resolution closes the same dedup key.
-        const dedupKey = notice.key.slice(0, DEDUP_KEY_MAX);
+        const dedupKey = cutText(notice.key, DEDUP_KEY_MAX, '');
         const { alert } = notice;
         const body: Record<string, unknown> = { routing_key: options.routingKey, event_action: notice.action, dedup_key: dedupKey };
         if (notice.action === 'trigger') {
           body.payload = {
-            summary: cut(alert.detail.summary, SUMMARY_MAX),
+            summary: cutText(alert.detail.summary, SUMMARY_MAX),
             source: 'chatlio-relay',
             severity: options.severity,
             timestamp: new Date(alert.openedAt).toISOString(),

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineHandlerType, type HandlerResult } from '../handler.js';
 import { asResult, send } from '../outbound.js';
+import { cutText } from '../../text.js';
 import { glance, titleOption, type Glance } from './glance.js';
 import { alertGlance } from '../../alerts/notice.js';
 
@@ -44,7 +45,7 @@ export function teamsOutcome(result: HandlerResult & { body?: string }): Handler
   const text = result.body ?? '';
   if (!result.ok || !/^Webhook message delivery failed/i.test(text)) return base;
   const status = /HTTP error (\d{3})/.exec(text)?.[1];
-  return { ...base, ok: false, statusCode: status ? Number(status) : undefined, error: `Teams refused the message: ${text.slice(0, 200)}` };
+  return { ...base, ok: false, statusCode: status ? Number(status) : undefined, error: `Teams refused the message: ${cutText(text, 200)}` };
 }
 
 export const teamsHandler = defineHandlerType({

@@ -4,6 +4,7 @@ import { defineHandlerType, type DispatchEvent } from '../handler.js';
 import { asResult, basicAuth, send } from '../outbound.js';
 import { DEFAULT_TEXT, eventView, render, templateSchema, type TemplateView } from '../template.js';
 import { cutText } from '../../text.js';
+import { visitorEmail } from '../visitor-email.js';
 
 const template = templateSchema;
 
@@ -30,14 +31,6 @@ const DEFAULT_SUBJECT = {
 
 const SUBJECT_MAX_CHARS = 250;
 
-/** Chatlio puts its own no-reply address in replyToEmail when it knows no visitor email: that is nobody to answer. */
-const isChatlioNoReply = (address: string) => /^(no-?reply|do-?not-?reply)(\+[^@]*)?@([a-z0-9-]+\.)*chatlio\.com$/i.test(address);
-
-const email = (value: unknown) => {
-  const address = typeof value === 'string' ? value.trim() : '';
-  return /^[^\s@]+@[^\s@]+$/.test(address) && !isChatlioNoReply(address) ? address : undefined;
-};
-
 type Requester = { email: string; name: string } | { name: string };
 
 /**
@@ -45,12 +38,7 @@ type Requester = { email: string; name: string } | { name: string };
  * user without an email, named after the visitor (their name, else Chatlio's handle such as "costa-mesa-california-us-133").
  */
 function requesterFor(event: DispatchEvent, view: TemplateView, fallback: string | undefined): Requester {
-  const payload = event.payload;
-  const visitorEmail =
-    event.type === 'transcript'
-      ? (email(payload.visitorEmail) ?? email(view.visitor.email) ?? email(payload.replyToEmail))
-      : (email(payload.email) ?? email(view.visitor.email));
-  const address = visitorEmail ?? fallback;
+  const address = visitorEmail(event) ?? fallback;
   return address ? { email: address, name: view.who } : { name: view.who };
 }
 

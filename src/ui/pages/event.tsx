@@ -1,5 +1,6 @@
 // One event: the payload readably, its exact bytes, and every delivery with its attempt log, with redelivery buttons.
 import type { Attempt, Delivery, EventRow } from '../../store/storage.js';
+import { cutText } from '../../text.js';
 import { Layout } from '../layout.js';
 import { Notice, PostForm, RatingBadge, StatusBadge, Time, Scroll } from '../components.js';
 import type { EventView } from '../payload.js';
@@ -31,6 +32,9 @@ function PayloadFields({ payload }: { payload: Record<string, unknown> }) {
   );
 }
 
+/** The stored response is up to 4,096 characters; the page shows the start of it. */
+const ATTEMPT_EXCERPT_CHARS = 1000;
+
 function AttemptLog({ attempts }: { attempts: Attempt[] }) {
   if (attempts.length === 0) return <p class="muted">No attempt yet.</p>;
   return (
@@ -57,7 +61,7 @@ function AttemptLog({ attempts }: { attempts: Attempt[] }) {
               <td>{attempt.statusCode ?? '—'}</td>
               <td class="break">
                 {attempt.error && <p class="error-text">{attempt.error}</p>}
-                {attempt.response && <pre class="excerpt">{attempt.response.slice(0, 1000)}</pre>}
+                {attempt.response && <pre class="excerpt">{cutText(attempt.response, ATTEMPT_EXCERPT_CHARS)}</pre>}
               </td>
             </tr>
           ))}
