@@ -1,6 +1,6 @@
 // Operational alerts end to end on a real app and worker: each condition raised once, deduplicated, resolved, kept
 // across a restart, delivered through the notify handler, and never about the notify handler itself.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink, type SinkAnswer } from '../helpers/sink.js';
 import { rmSync } from 'node:fs';
@@ -9,11 +9,9 @@ import { waitFor } from '../helpers/server.js';
 import { evaluateAlerts, startAlerts } from '../../src/alerts/evaluator.js';
 import { purgeExpired } from '../../src/retention.js';
 import type { AlertKind, Delivery } from '../../src/store/storage.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const MINUTE = 60_000;
 

@@ -1,7 +1,7 @@
 // How each notify handler type renders an alert and its resolution, each against a local server of its protocol.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { pagerdutyAnswer, pagerdutyProblems } from '../helpers/pagerduty.js';
@@ -11,11 +11,9 @@ import { waitFor } from '../helpers/server.js';
 import { tempDir } from '../helpers/app.js';
 import { evaluateAlerts } from '../../src/alerts/evaluator.js';
 import { standardWebhookSignature } from '../../src/dispatch/handlers/http.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const ROUTING_KEY = 'R0UTINGKEY0123456789abcdef012345';
 const SECRET = `whsec_${Buffer.from('k'.repeat(32)).toString('base64')}`;

@@ -1,7 +1,7 @@
 // The "tell #ops when Zendesk keeps failing" recipe, run from examples/alerts-ops.yaml against a local Zendesk and Slack.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -10,15 +10,13 @@ import { startAlerts } from '../../src/alerts/evaluator.js';
 import { parseDispatchConfig } from '../../src/dispatch/config.js';
 import { runCli } from '../helpers/cli.js';
 import { writeConfig } from '../helpers/dispatch.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
 type ExampleConfig = Record<string, unknown>;
 const FILE = join(import.meta.dirname, '..', '..', 'examples', 'alerts-ops.yaml');
 const example = (): ExampleConfig => parse(readFileSync(FILE, 'utf8')) as ExampleConfig;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** A local Zendesk whose tickets answer `status` until told otherwise, and a local Slack that takes everything. */
 async function remotes(status: number) {

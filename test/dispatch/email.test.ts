@@ -1,14 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { freePort } from '../helpers/server.js';
 import { smtpFailure } from '../../src/dispatch/handlers/email.js';
 import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpMode, type SmtpSink } from '../helpers/smtp.js';
 import { createServer, type Socket } from 'node:net';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function smtp(answerData?: SmtpSink['answerData'], mode?: SmtpMode): Promise<SmtpSink> {
   const started = await startSmtp(answerData, mode);

@@ -1,13 +1,14 @@
 // Each documented use case, run from its examples/*.yaml unchanged, pointed at local servers through the variables it documents.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/app.js';
 import { parseDispatchConfig } from '../../src/dispatch/config.js';
 import { waitFor } from '../helpers/server.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
 type HandlerEntry = { name: string; type: string; delay?: string; options?: Record<string, unknown> };
 type ExampleConfig = { handlers: HandlerEntry[] } & Record<string, unknown>;
@@ -25,10 +26,7 @@ beforeAll(() => {
   });
 });
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function sink(respond: Sink['respond'] = () => ({ status: 201, body: '{"ticket":{"id":1},"sid":"SM1"}' })): Promise<Sink> {
   const started = await startSink(respond);

@@ -1,28 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { describe, expect, it } from 'vitest';
+import { createDispatchApp, payload, type DispatchApp, QUICK_RETRY } from '../helpers/dispatch.js';
 import { startSink, type Sink, type SinkRequest } from '../helpers/sink.js';
 import { tempDir } from '../helpers/app.js';
 import { smsSegments } from '../../src/text.js';
+import { cleanupAfterEach, closedAfter } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-async function sink(respond?: Sink['respond']): Promise<Sink> {
-  const started = await startSink(respond);
-  cleanups.push(started.close);
-  return started;
-}
-
-async function relay(handlers: unknown[]): Promise<DispatchApp> {
-  const app = await createDispatchApp({ retry: { schedule: ['50ms', '50ms'], jitter: 0 }, handlers });
-  cleanups.push(app.close);
-  return app;
-}
+const sink = async (respond?: Sink['respond']): Promise<Sink> => closedAfter(cleanups, await startSink(respond));
+const relay = async (handlers: unknown[]): Promise<DispatchApp> => closedAfter(cleanups, await createDispatchApp({ retry: QUICK_RETRY, handlers }));
 
 /**
  * Standard Webhooks verification written from the spec, independent of src/: the key is the base64 after "whsec_",

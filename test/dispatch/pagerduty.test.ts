@@ -1,26 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { describe, expect, it } from 'vitest';
+import { createDispatchApp, payload, type DispatchApp, QUICK_RETRY } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { pagerdutyAnswer } from '../helpers/pagerduty.js';
+import { cleanupAfterEach, closedAfter } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const ROUTING_KEY = 'R0UTINGKEY0123456789abcdef012345';
 
-async function pagerduty(respond: Sink['respond'] = pagerdutyAnswer): Promise<Sink> {
-  const started = await startSink(respond);
-  cleanups.push(started.close);
-  return started;
-}
+const pagerduty = async (respond: Sink['respond'] = pagerdutyAnswer): Promise<Sink> => closedAfter(cleanups, await startSink(respond));
 
-async function relay(handlers: unknown[]): Promise<DispatchApp> {
-  const app = await createDispatchApp({ retry: { schedule: ['50ms', '50ms'], jitter: 0 }, handlers });
-  cleanups.push(app.close);
-  return app;
-}
+const relay = async (handlers: unknown[]): Promise<DispatchApp> => closedAfter(cleanups, await createDispatchApp({ retry: QUICK_RETRY, handlers }));
 
 const bodies = (remote: Sink) => remote.requests.map((request) => JSON.parse(request.body.toString()) as Record<string, unknown>);
 

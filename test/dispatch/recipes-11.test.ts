@@ -1,7 +1,7 @@
 // The paging and mail recipes, run from their examples/*.yaml with PagerDuty and the SMTP server played by local servers.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink, type SinkRequest } from '../helpers/sink.js';
@@ -9,6 +9,7 @@ import { pagerdutyAnswer } from '../helpers/pagerduty.js';
 import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpSink } from '../helpers/smtp.js';
 import { oneLineError, runCli } from '../helpers/cli.js';
 import { writeConfig } from '../helpers/dispatch.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
 type HandlerEntry = { name: string; type: string; delay?: string; options: Record<string, unknown> };
 type ExampleConfig = { handlers: HandlerEntry[] } & Record<string, unknown>;
@@ -21,10 +22,7 @@ beforeAll(() => {
   Object.assign(process.env, { PAGERDUTY_ROUTING_KEY: 'R0UTINGKEY0123456789abcdef012345', SMTP_HOST: '127.0.0.1', SMTP_USER, SMTP_PASSWORD });
 });
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** A relay on the example; `env` is set only while it reads its config, as a user would try it against a test receiver. */
 async function relay(config: ExampleConfig, env: Record<string, string> = {}): Promise<DispatchApp> {

@@ -1,19 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { waitFor } from '../helpers/server.js';
+import { cleanupAfterEach, closedAfter } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
-async function sink(respond?: Sink['respond']): Promise<Sink> {
-  const started = await startSink(respond);
-  cleanups.push(started.close);
-  return started;
-}
-
+const sink = async (respond?: Sink['respond']): Promise<Sink> => closedAfter(cleanups, await startSink(respond));
 async function relay(handlers: unknown[], extra: Record<string, unknown> = {}): Promise<DispatchApp> {
   const app = await createDispatchApp({ retry: { schedule: ['50ms', '50ms', '50ms'], jitter: 0 }, ...extra, handlers });
   cleanups.push(app.close);

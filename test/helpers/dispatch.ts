@@ -65,3 +65,6 @@ export async function createDispatchApp(config: unknown, options: { start?: bool
     },
   };
 }
+
+/** The retry schedule of most dispatch tests: two quick retries, no jitter. */
+export const QUICK_RETRY = { schedule: ['50ms', '50ms'], jitter: 0 };

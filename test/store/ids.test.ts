@@ -1,18 +1,16 @@
 // Issue 12 defect 3: webhook-id (the delivery id) and event ids were the bare sequence, so a reset DATA_DIR or a
 // second relay repeated dlv_0000000001 and a receiver deduplicating on it dropped new messages.
 import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/app.js';
 import { deliverTo, newEvent } from '../helpers/events.js';
 import { testStorage } from '../helpers/storage.js';
 import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import type { Storage } from '../../src/store/storage.js';
+import { cleanupAfterEach } from '../helpers/cleanup.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function storageIn(dir: string): Promise<Storage> {
   const storage = await testStorage({ dataDir: dir });
