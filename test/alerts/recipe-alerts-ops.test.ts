@@ -3,14 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { createDispatchApp, payload, withEnv, writeConfig, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { waitFor } from '../helpers/server.js';
 import { startAlerts } from '../../src/alerts/evaluator.js';
 import { parseDispatchConfig } from '../../src/dispatch/config.js';
 import { runCli } from '../helpers/cli.js';
-import { writeConfig } from '../helpers/dispatch.js';
-import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { cleanupAfterEach, closedAfter } from '../helpers/cleanup.js';
 
 type ExampleConfig = Record<string, unknown>;
 const FILE = join(import.meta.dirname, '..', '..', 'examples', 'alerts-ops.yaml');
@@ -29,20 +28,9 @@ async function remotes(status: number) {
 
 async function relay(config: ExampleConfig, zendesk: Sink, slack: Sink): Promise<DispatchApp> {
   const env = { ZENDESK_URL: zendesk.url, ZENDESK_TOKEN: 'zd-secret', SLACK_OPS_WEBHOOK_URL: `${slack.url}/slack/ops` };
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    const app = await createDispatchApp(config, { env: { PUBLIC_URL: 'https://relay.acme.test' } });
-    cleanups.push(app.close);
-    const job = startAlerts(app.ctx, { intervalMs: 50 });
-    cleanups.push(job.stop);
-    return app;
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+  const app = closedAfter(cleanups, await withEnv(env, () => createDispatchApp(config, { env: { PUBLIC_URL: 'https://relay.acme.test' } })));
+  cleanups.push(startAlerts(app.ctx, { intervalMs: 50 }).stop);
+  return app;
 }
 
 const texts = (slack: Sink) => slack.requests.map((request) => (JSON.parse(request.body.toString()) as { text: string }).text);

@@ -3,12 +3,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { createDispatchApp, payload, withEnv, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 import { tempDir } from '../helpers/app.js';
 import { parseDispatchConfig } from '../../src/dispatch/config.js';
 import { waitFor } from '../helpers/server.js';
-import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { cleanupAfterEach, closedAfter } from '../helpers/cleanup.js';
 
 type HandlerEntry = { name: string; type: string; delay?: string; options?: Record<string, unknown> };
 type ExampleConfig = { handlers: HandlerEntry[] } & Record<string, unknown>;
@@ -28,29 +28,15 @@ beforeAll(() => {
 
 const cleanups = cleanupAfterEach();
 
-async function sink(respond: Sink['respond'] = () => ({ status: 201, body: '{"ticket":{"id":1},"sid":"SM1"}' })): Promise<Sink> {
-  const started = await startSink(respond);
-  cleanups.push(started.close);
-  return started;
-}
+const sink = async (respond: Sink['respond'] = () => ({ status: 201, body: '{"ticket":{"id":1},"sid":"SM1"}' })): Promise<Sink> =>
+  closedAfter(cleanups, await startSink(respond));
 
 /**
  * Starts a relay on the example as a user would try it: the file unchanged, the variables it documents pointing it at
  * local servers. They are set only while the relay reads its config.
  */
 async function relay(config: ExampleConfig, env: Record<string, string> = {}): Promise<DispatchApp> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    const app = await createDispatchApp(config);
-    cleanups.push(app.close);
-    return app;
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+  return closedAfter(cleanups, await withEnv(env, () => createDispatchApp(config)));
 }
 
 const forms = (remote: Sink) => remote.requests.filter((r) => r.url.includes('/Messages.json')).map((r) => Object.fromEntries(new URLSearchParams(r.body.toString())));

@@ -3,13 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createDispatchApp, payload, type DispatchApp } from '../helpers/dispatch.js';
+import { createDispatchApp, payload, withEnv, writeConfig, type DispatchApp } from '../helpers/dispatch.js';
 import { startSink, type Sink, type SinkRequest } from '../helpers/sink.js';
 import { pagerdutyAnswer } from '../helpers/pagerduty.js';
 import { SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpSink } from '../helpers/smtp.js';
 import { oneLineError, runCli } from '../helpers/cli.js';
-import { writeConfig } from '../helpers/dispatch.js';
-import { cleanupAfterEach } from '../helpers/cleanup.js';
+import { cleanupAfterEach, closedAfter } from '../helpers/cleanup.js';
 
 type HandlerEntry = { name: string; type: string; delay?: string; options: Record<string, unknown> };
 type ExampleConfig = { handlers: HandlerEntry[] } & Record<string, unknown>;
@@ -26,18 +25,7 @@ const cleanups = cleanupAfterEach();
 
 /** A relay on the example; `env` is set only while it reads its config, as a user would try it against a test receiver. */
 async function relay(config: ExampleConfig, env: Record<string, string> = {}): Promise<DispatchApp> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  try {
-    const app = await createDispatchApp(config);
-    cleanups.push(app.close);
-    return app;
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+  return closedAfter(cleanups, await withEnv(env, () => createDispatchApp(config)));
 }
 
 /**

@@ -68,3 +68,17 @@ export async function createDispatchApp(config: unknown, options: { start?: bool
 
 /** The retry schedule of most dispatch tests: two quick retries, no jitter. */
 export const QUICK_RETRY = { schedule: ['50ms', '50ms'], jitter: 0 };
+
+/** Runs `work` with `env` in process.env, as a user's shell would set it for the config loader, and restores it after. */
+export async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    return await work();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
