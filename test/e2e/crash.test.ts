@@ -13,6 +13,21 @@ afterEach(async () => {
   server = undefined;
 });
 
+type Acknowledged = { id: string; conversation: string };
+
+/** Every acknowledged event is in the database exactly once (each was sent with a conversation of its own). */
+function expectStoredOnce(db: Database.Database, acknowledged: Acknowledged[]): void {
+  const byConversation = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_uuid = ?');
+  expect(acknowledged.filter(({ conversation }) => (byConversation.get(conversation) as { n: number }).n !== 1)).toEqual([]);
+}
+
+/** A server restarted on the data directory starts and serves the last acknowledged event. */
+async function expectServedAfterRestart(dataDir: string, acknowledged: Acknowledged[]): Promise<void> {
+  server = await startServer({ DATA_DIR: dataDir });
+  const response = await fetch(`${server.url}/api/events/${acknowledged.at(-1)!.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  expect(response.status).toBe(200);
+}
+
 /** One POST over a keep-alive agent; resolves with the stored id on 200, undefined on any failure. */
 function post(url: string, agent: Agent, body: string): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -36,7 +51,7 @@ describe('crash safety', () => {
     const dataDir = tempDir('chatlio-relay-crash-');
     server = await startServer({ DATA_DIR: dataDir });
     const agent = new Agent({ keepAlive: true, maxSockets: 20 });
-    const acknowledged: Array<{ id: string; conversation: string }> = [];
+    const acknowledged: Acknowledged[] = [];
     let sent = 0;
     let killed = false;
 
@@ -61,22 +76,17 @@ describe('crash safety', () => {
 
     // Opening the database after the crash recovers the WAL as the restarted server would.
     const db = new Database(join(dataDir, DB_FILE), { readonly: true });
-    const byConversation = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_uuid = ?');
-    const missing = acknowledged.filter(({ conversation }) => (byConversation.get(conversation) as { n: number }).n !== 1);
+    expectStoredOnce(db, acknowledged);
     db.close();
-    expect(missing).toEqual([]);
 
     // And the restarted server serves them.
-    server = await startServer({ DATA_DIR: dataDir });
-    const last = acknowledged.at(-1)!;
-    const response = await fetch(`${server.url}/api/events/${last.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
-    expect(response.status).toBe(200);
+    await expectServedAfterRestart(dataDir, acknowledged);
   });
 
   it('keeps every acknowledged event through ten kill -9 cycles under load, one of them during a large WAL checkpoint, and the file passes integrity_check (keeps holding from issue 12)', async () => {
     const dataDir = tempDir('chatlio-relay-crash-cycles-');
     const databasePath = join(dataDir, DB_FILE);
-    const acknowledged: Array<{ id: string; conversation: string }> = [];
+    const acknowledged: Acknowledged[] = [];
     let sent = 0;
 
     /** Starts the server on the same DATA_DIR, keeps 20 senders posting, and kills it with SIGKILL once `killWhen` says so. */
@@ -146,15 +156,10 @@ describe('crash safety', () => {
     // Recovery as the restarted server does it (a writable connection replays the WAL), then the whole file checked.
     const db = new Database(databasePath);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const byConversation = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_uuid = ?');
-    const missing = acknowledged.filter(({ conversation }) => (byConversation.get(conversation) as { n: number }).n !== 1);
+    expectStoredOnce(db, acknowledged);
     db.close();
-    expect(missing).toEqual([]);
 
     // The start-up checks accept a database recovered from kill -9, and the server serves what it acknowledged.
-    server = await startServer({ DATA_DIR: dataDir });
-    const last = acknowledged.at(-1)!;
-    const response = await fetch(`${server.url}/api/events/${last.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
-    expect(response.status).toBe(200);
+    await expectServedAfterRestart(dataDir, acknowledged);
   }, 180_000);
 });
