@@ -10,6 +10,7 @@ import { SMTP_PASSWORD, SMTP_USER, startSmtp } from '../helpers/smtp.js';
 import { waitFor } from '../helpers/server.js';
 import { tempDir } from '../helpers/app.js';
 import { evaluateAlerts } from '../../src/alerts/evaluator.js';
+import type { Alert } from '../../src/store/storage.js';
 import { standardWebhookSignature } from '../../src/dispatch/handlers/http.js';
 import { cleanupAfterEach } from '../helpers/cleanup.js';
 
@@ -25,6 +26,22 @@ async function sink(respond?: Sink['respond']): Promise<Sink> {
 }
 
 const json = (remote: Sink, index: number) => JSON.parse(remote.requests[index]!.body.toString()) as Record<string, unknown>;
+
+/**
+ * A transcript whose zendesk delivery goes dead opens an alert; once `fix` makes Zendesk accept and the dead delivery
+ * is redelivered, it resolves. Waits for `everywhere(1)`, then `everywhere(2)`: the alert and its resolution sent.
+ */
+async function zendeskDeadThenFixed(app: DispatchApp, everywhere: (n: number) => boolean, fix: () => void): Promise<Alert> {
+  await app.settled(await app.post('transcript', payload('transcript')));
+  const [alert] = (await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.opened;
+  await waitFor(() => (everywhere(1) ? true : undefined), 15_000, 'the alert at every destination');
+  fix();
+  await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
+  await waitFor(async () => ((await app.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
+  expect((await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.resolved).toHaveLength(1);
+  await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
+  return alert!;
+}
 
 describe('alerts at each destination', () => {
   it('renders the alert readably, and its resolution as the same alert closed, on every notify handler type', async () => {
@@ -56,16 +73,8 @@ describe('alerts at each destination', () => {
       { env: { PUBLIC_URL: 'https://relay.acme.test' } },
     );
     cleanups.push(app.close);
-    await app.settled(await app.post('transcript', payload('transcript')));
-    const [alert] = (await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.opened;
     const everywhere = (n: number) => pagerduty.requests.length === n && teams.requests.length === n && discord.requests.length === n && hook.requests.length === n && smtp.mails.length === n;
-    await waitFor(() => (everywhere(1) ? true : undefined), 15_000, 'the alert at every destination');
-
-    zendeskStatus = 200;
-    await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
-    await waitFor(async () => ((await app.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
-    expect((await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.resolved).toHaveLength(1);
-    await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
+    const alert = await zendeskDeadThenFixed(app, everywhere, () => (zendeskStatus = 200));
 
     // PagerDuty: a documented trigger, then a resolve of the same key, one incident per alert.
     // Named with the database's identity, as public ids are: another relay's alert of the same number is another incident.
@@ -168,14 +177,7 @@ describe('alerts at each destination', () => {
     const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>) : []);
     const everywhere = (n: number) => twilio.requests.length === 2 * n && lines(commandOut).length === n && lines(moduleOut).length === n;
 
-    await app.settled(await app.post('transcript', payload('transcript')));
-    const [alert] = (await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.opened;
-    await waitFor(() => (everywhere(1) ? true : undefined), 15_000, 'the alert at every destination');
-    zendeskStatus = 200;
-    await app.api('POST', '/api/deliveries/redeliver?status=dead&handler=zendesk');
-    await waitFor(async () => ((await app.ctx.storage.deadCount('zendesk')) === 0 ? true : undefined), 10_000, 'the redelivery');
-    expect((await evaluateAlerts(app.ctx, Date.now(), Date.now()))!.resolved).toHaveLength(1);
-    await waitFor(() => (everywhere(2) ? true : undefined), 15_000, 'the resolution at every destination');
+    const alert = await zendeskDeadThenFixed(app, everywhere, () => (zendeskStatus = 200));
 
     // Twilio: each number texted the title, the last error and the link; then the resolution's title.
     const texts = twilio.requests.map((request) => Object.fromEntries(new URLSearchParams(request.body.toString())));

@@ -31,14 +31,20 @@ async function replica(url: string): Promise<AppContext> {
   return createContext(config, silentLogger, { storage });
 }
 
+/** Two replicas on a fresh database in which a zendesk delivery has just gone dead (the "dead" condition holds). */
+async function replicasWithADeadDelivery(): Promise<[AppContext, AppContext]> {
+  const { url, drop } = await freshDatabase();
+  cleanups.push(drop);
+  const [one, two] = [await replica(url), await replica(url)];
+  await one.storage.ingest(newEvent({ plan: deliverTo(Date.now(), 'zendesk') }));
+  const [claimed] = await one.storage.claimDue({ handler: 'zendesk', concurrency: 1, leaseMs: 10_000, unlessFollowedBy: [] });
+  await one.storage.recordAttempt({ deliverySeq: claimed!.seq, attemptId: claimed!.attemptId, claimToken: claimed!.claimToken, durationMs: 1, outcome: 'failed', statusCode: 404, next: { status: 'dead' } });
+  return [one, two];
+}
+
 describe('postgres: alerts shared by replicas', () => {
   it('opens one alert and one notification when two replicas evaluate at once, and resolves it once', async () => {
-    const { url, drop } = await freshDatabase();
-    cleanups.push(drop);
-    const [one, two] = [await replica(url), await replica(url)];
-    await one.storage.ingest(newEvent({ plan: deliverTo(Date.now(), 'zendesk') }));
-    const [claimed] = await one.storage.claimDue({ handler: 'zendesk', concurrency: 1, leaseMs: 10_000, unlessFollowedBy: [] });
-    await one.storage.recordAttempt({ deliverySeq: claimed!.seq, attemptId: claimed!.attemptId, claimToken: claimed!.claimToken, durationMs: 1, outcome: 'failed', statusCode: 404, next: { status: 'dead' } });
+    const [one, two] = await replicasWithADeadDelivery();
 
     const now = Date.now();
     const results = await Promise.all([evaluateAlerts(one, now, now), evaluateAlerts(two, now, now), evaluateAlerts(one, now, now)]);
@@ -56,12 +62,7 @@ describe('postgres: alerts shared by replicas', () => {
   });
 
   it("evaluates on one replica at a time: while one holds the alerts lock, another's evaluation does nothing", async () => {
-    const { url, drop } = await freshDatabase();
-    cleanups.push(drop);
-    const [one, two] = [await replica(url), await replica(url)];
-    await one.storage.ingest(newEvent({ plan: deliverTo(Date.now(), 'zendesk') }));
-    const [claimed] = await one.storage.claimDue({ handler: 'zendesk', concurrency: 1, leaseMs: 10_000, unlessFollowedBy: [] });
-    await one.storage.recordAttempt({ deliverySeq: claimed!.seq, attemptId: claimed!.attemptId, claimToken: claimed!.claimToken, durationMs: 1, outcome: 'failed', statusCode: 404, next: { status: 'dead' } });
+    const [one, two] = await replicasWithADeadDelivery();
 
     // Replica one is in the middle of an evaluation (it holds the lock retention's singleton uses, under the name 'alerts').
     let finish!: () => void;
