@@ -18,7 +18,8 @@ export const emailOptions = z
   .strictObject({
     host: z.string().min(1),
     /** Defaults to 465 with `secure`, else 587 (submission with STARTTLS). */
-    port: z.number().int().min(1).max(65535).optional(),
+    // Coerced: a recipe takes it from the environment ("${SMTP_PORT:-587}"), and substituted values are strings.
+    port: z.coerce.number().int().min(1).max(65535).optional(),
     /** TLS from the first byte (port 465). Without it the connection is upgraded with STARTTLS. */
     secure: z.boolean().default(false),
     /** Refuse to send (and to log in) unless the server upgrades to TLS with STARTTLS; turn off only for a local relay. */
