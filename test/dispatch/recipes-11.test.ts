@@ -126,14 +126,15 @@ describe('check-config with the new handler types', () => {
   it('refuses bad options of each new type, naming the field', async () => {
     const configFile = writeConfig({
       handlers: [
-        { name: 'mail', type: 'email', events: ['transcript'], options: { host: 'smtp.acme.test', port: 'smtp', from: 'chat@acme.test', to: ['not an address'], user: 'only-user' } },
+        { name: 'mail', type: 'email', events: ['transcript'], options: { host: 'smtp.acme.test', from: 'chat@acme.test', to: ['not an address'], user: 'only-user' } },
         { name: 'page', type: 'pagerduty', events: ['unanswered'], options: { routingKey: 'k', action: 'escalate' } },
         { name: 'teams', type: 'teams', events: ['unanswered'], options: { webhookUrl: 'ftp://teams.test/x' } },
         { name: 'discord', type: 'discord', events: ['unanswered'], options: { webhookUrl: 'https://discord.test/x', title: '{{#who}}' } },
+        { name: 'mail-port', type: 'email', events: ['transcript'], options: { host: 'smtp.acme.test', port: 'smtp', from: 'chat@acme.test', to: ['lead@acme.test'] } },
       ],
     });
     const line = oneLineError(await runCli(['check-config', configFile]));
-    for (const field of ['handlers[0].options.port', 'handlers[0].options.to[0]', 'handlers[0].options.password', 'handlers[1].options.action', 'handlers[2].options.webhookUrl', 'handlers[3].options.title']) {
+    for (const field of ['handlers[0].options.to[0]', 'handlers[0].options.password', 'handlers[1].options.action', 'handlers[2].options.webhookUrl', 'handlers[3].options.title', 'handlers[4].options.port: expected a port number']) {
       expect(line).toContain(field);
     }
   });

@@ -19,7 +19,7 @@ export const emailOptions = z
     host: z.string().min(1),
     /** Defaults to 465 with `secure`, else 587 (submission with STARTTLS). */
     // Coerced: a recipe takes it from the environment ("${SMTP_PORT:-587}"), and substituted values are strings.
-    port: z.coerce.number().int().min(1).max(65535).optional(),
+    port: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
     /** TLS from the first byte (port 465). Without it the connection is upgraded with STARTTLS. */
     secure: z.boolean().default(false),
     /** Refuse to send (and to log in) unless the server upgrades to TLS with STARTTLS; turn off only for a local relay. */
