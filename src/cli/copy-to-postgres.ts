@@ -163,9 +163,9 @@ async function copy(source: Database.Database, client: pg.Client, options: { bat
     const copyOne = <T extends { key: number }>(label: string, table: SourceTable, read: (after: number) => T[], write: (client: pg.ClientBase, rows: T[]) => Promise<void>) =>
       copyTable(client, options.progress, { label, total: totals[table], copied: already[table], after: done[table] }, read, write);
     await copyOne('events', 'events', reader.events, target.importEvents);
-    // Every pass writes every alert again (few rows): one that was open at the first pass may have been resolved since.
-    // Before the deliveries, whose alert notifications name them.
-    await copyTable(client, options.progress, { label: 'alerts', total: totals.alerts, copied: 0, after: 0 }, reader.alerts, target.importAlerts);
+    // Every pass writes every alert again, in one transaction (few rows): one that was open at the first pass may have
+    // been resolved since. Before the deliveries, whose alert notifications name them.
+    await target.inImportTransaction(client, () => target.importAlerts(client, reader.alerts()));
     await copyOne('deliveries', 'deliveries', reader.deliveries, target.importDeliveries);
     // A resumed copy brings the deliveries an earlier pass left unfinished up to date (attempted, succeeded, cancelled
     // since), so copying live and again after stopping the relay never repeats a delivery that was done in between.
@@ -375,9 +375,7 @@ class SourceReader {
       };
     });
 
-  /** All alerts in one batch, whatever `after` (see copy); key past the last so the table's loop ends. */
-  alerts = (after: number): Array<target.ImportAlert & { key: number }> =>
-    after > 0 ? [] : (this.allAlerts?.all() ?? []).map((alert) => ({ ...alert, key: alert.id }));
+  alerts = (): target.ImportAlert[] => this.allAlerts?.all() ?? [];
 
   handlerHealth = (): target.ImportHandlerHealth[] => this.allHandlerHealth?.all() ?? [];
 

@@ -64,10 +64,15 @@ function lastVisitorLine(payload: Record<string, unknown>): string {
   return '';
 }
 
+/** The payload's `visitor` object (Chatlio's visitor fields), or an empty one. */
+export function payloadVisitor(payload: DispatchEvent['payload']): Record<string, unknown> {
+  return (payload.visitor && typeof payload.visitor === 'object' ? payload.visitor : {}) as Record<string, unknown>;
+}
+
 /** The payload's own fields at the top ({{agentName}}, {{archiveUrl}}, {{chatFeedback}}), plus a few derived ones. */
 export function eventView(event: DispatchEvent): TemplateView {
   const payload = event.payload;
-  const visitor = (payload.visitor && typeof payload.visitor === 'object' ? payload.visitor : {}) as Record<string, unknown>;
+  const visitor = payloadVisitor(payload);
   const rating = event.rating;
   return {
     ...payload,

@@ -1,5 +1,6 @@
 // The visitor's email as a handler may use it (a Zendesk requester, an email's Reply-To): never Chatlio's no-reply address.
 import type { DispatchEvent } from './handler.js';
+import { payloadVisitor } from './template.js';
 
 // One address and nothing else: no spaces, line breaks, commas, quotes or angle brackets that could add a header or a recipient.
 const ADDRESS = /^[^\s@<>",;:()[\]\\]+@[^\s@<>",;:()[\]\\]+\.[^\s@<>",;:()[\]\\]+$/;
@@ -15,7 +16,7 @@ export function isVisitorAddress(address: string): boolean {
 /** The visitor's email when the event carries a usable one: the payload's own, then the visitor's, then (transcripts) replyToEmail. */
 export function visitorEmail(event: DispatchEvent): string | undefined {
   const payload = event.payload;
-  const visitor = (payload.visitor && typeof payload.visitor === 'object' ? payload.visitor : {}) as Record<string, unknown>;
+  const visitor = payloadVisitor(payload);
   const candidates =
     event.type === 'transcript'
       ? [payload.visitorEmail, event.visitor.email, visitor.email, payload.replyToEmail]

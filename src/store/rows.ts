@@ -3,7 +3,6 @@ import type { EventType } from '../chatlio/index.js';
 import type { IdCodec } from './ids.js';
 import type { Alert, AlertAction, AlertKind, Attempt, AttemptOutcome, Delivery, DeliveryStatus, EventRow, FieldError, RejectionRow } from './storage.js';
 
-
 export const EVENT_COLUMNS = 'seq, type, received_at, raw, conversation_uuid, visitor_uuid, visitor_email, visitor_name, rating';
 
 export type RawEvent = {

@@ -75,7 +75,6 @@ const SAFE_HTML: sanitizeHtml.IOptions = {
 
 export const sanitizeTranscriptHtml = (html: string): string => sanitizeHtml(html, SAFE_HTML);
 
-
 /** Header text from visitor data: one line (nodemailer encodes the rest), cut to a readable length. */
 const oneLine = (text: string, max: number) => {
   const line = text.replace(/[\r\n\u2028\u2029\t]+/g, ' ').replace(/\s+/g, ' ').trim();

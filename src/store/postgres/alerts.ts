@@ -5,7 +5,6 @@ import type { Alert, AlertAction, HandlerHealth, NewAlert } from '../storage.js'
 import { ALERT_COLUMNS as COLUMNS, toAlert, type RawAlert } from '../rows.js';
 import { inTransaction } from './connection.js';
 
-
 async function notify(client: pg.PoolClient, alertId: number, action: AlertAction, handlers: readonly string[], now: number): Promise<void> {
   if (handlers.length === 0) return;
   await client.query(

@@ -4,7 +4,6 @@ import type { Db } from './db.js';
 import type { Alert, AlertAction, HandlerHealth, NewAlert } from '../storage.js';
 import { ALERT_COLUMNS as COLUMNS, toAlert, type RawAlert } from '../rows.js';
 
-
 export function alertStore(db: Db) {
   // The unique partial index on open (kind, subject) turns a second open into a no-op: the dedup.
   const insert = db.prepare<Record<string, unknown>, RawAlert>(`

@@ -354,10 +354,13 @@ export async function openSqliteStorage(options: SqliteOptions): Promise<SqliteS
       return () => listeners.delete(listener);
     },
     async close() {
-      committer.flush();
       listeners.clear();
-      if (db.open) db.close();
-      lock.release();
+      try {
+        committer.flush();
+      } finally {
+        if (db.open) db.close();
+        lock.release();
+      }
     },
 
     backup: (target) => backupTo(db, target),
