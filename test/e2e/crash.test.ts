@@ -15,7 +15,10 @@ afterEach(async () => {
 
 type Acknowledged = { id: string; conversation: string };
 
-/** Every acknowledged event is in the database exactly once (each was sent with a conversation of its own). */
+/**
+ * Every acknowledged event is in the database exactly once (each was sent with a conversation of its own). The first
+ * test keeps its own copy of this check and the next: issue 10 holds the existing crash test unchanged.
+ */
 function expectStoredOnce(db: Database.Database, acknowledged: Acknowledged[]): void {
   const byConversation = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_uuid = ?');
   expect(acknowledged.filter(({ conversation }) => (byConversation.get(conversation) as { n: number }).n !== 1)).toEqual([]);
@@ -51,7 +54,7 @@ describe('crash safety', () => {
     const dataDir = tempDir('chatlio-relay-crash-');
     server = await startServer({ DATA_DIR: dataDir });
     const agent = new Agent({ keepAlive: true, maxSockets: 20 });
-    const acknowledged: Acknowledged[] = [];
+    const acknowledged: Array<{ id: string; conversation: string }> = [];
     let sent = 0;
     let killed = false;
 
@@ -76,11 +79,16 @@ describe('crash safety', () => {
 
     // Opening the database after the crash recovers the WAL as the restarted server would.
     const db = new Database(join(dataDir, DB_FILE), { readonly: true });
-    expectStoredOnce(db, acknowledged);
+    const byConversation = db.prepare('SELECT count(*) AS n FROM events WHERE conversation_uuid = ?');
+    const missing = acknowledged.filter(({ conversation }) => (byConversation.get(conversation) as { n: number }).n !== 1);
     db.close();
+    expect(missing).toEqual([]);
 
     // And the restarted server serves them.
-    await expectServedAfterRestart(dataDir, acknowledged);
+    server = await startServer({ DATA_DIR: dataDir });
+    const last = acknowledged.at(-1)!;
+    const response = await fetch(`${server.url}/api/events/${last.id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    expect(response.status).toBe(200);
   });
 
   it('keeps every acknowledged event through ten kill -9 cycles under load, one of them during a large WAL checkpoint, and the file passes integrity_check (keeps holding from issue 12)', async () => {
